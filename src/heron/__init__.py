@@ -1,0 +1,65 @@
+"""Heron: one open platform for the machine-learning lifecycle.
+
+This module is the fluent API; ``heron.Client`` is the object API.
+"""
+
+from heron import errors
+from heron.client import Client
+from heron.entities import Dataset, Experiment, Metric, Run, RunStatus
+from heron.fluent import (
+    ActiveRun,
+    active_run,
+    end_run,
+    flush,
+    get_run,
+    get_tracking_uri,
+    log_artifact,
+    log_artifacts,
+    log_dict,
+    log_input,
+    log_metric,
+    log_metrics,
+    log_param,
+    log_params,
+    log_text,
+    search_runs,
+    set_experiment,
+    set_tag,
+    set_tags,
+    set_tracking_uri,
+    start_run,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ActiveRun",
+    "Client",
+    "Dataset",
+    "Experiment",
+    "Metric",
+    "Run",
+    "RunStatus",
+    "__version__",
+    "active_run",
+    "end_run",
+    "errors",
+    "flush",
+    "get_run",
+    "get_tracking_uri",
+    "log_artifact",
+    "log_artifacts",
+    "log_dict",
+    "log_input",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "log_text",
+    "search_runs",
+    "set_experiment",
+    "set_tag",
+    "set_tags",
+    "set_tracking_uri",
+    "start_run",
+]

@@ -1,0 +1,11 @@
+"""Artifact stores: one small interface, implemented on fsspec."""
+
+from heron.artifacts.base import ArtifactRepository, clean_artifact_path
+from heron.artifacts.fsspec_repository import FsspecArtifactRepository, artifact_repository
+
+__all__ = [
+    "ArtifactRepository",
+    "FsspecArtifactRepository",
+    "artifact_repository",
+    "clean_artifact_path",
+]

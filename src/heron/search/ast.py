@@ -1,0 +1,97 @@
+"""The syntax tree of Heron's search language.
+
+Pure data: the parser in ``parser.py`` builds it, and each store compiles it to its
+own query language. Nothing here knows about SQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+# What an identifier's prefix names. ``attribute`` keys are a closed set, see
+# ``RUN_ATTRIBUTES``; the others are free-form keys chosen by the user.
+Kind = Literal["metric", "param", "tag", "attribute", "dataset"]
+
+Literal_ = str | float | int
+
+# Canonical run attribute names, with the type of value they compare against.
+RUN_ATTRIBUTES: dict[str, Literal["string", "number"]] = {
+    "run_id": "string",
+    "run_name": "string",
+    "status": "string",
+    "user": "string",
+    "start_time": "number",
+    "end_time": "number",
+    "experiment_id": "string",
+    "lifecycle_stage": "string",
+    "parent_run_id": "string",
+}
+
+# Other spellings users bring from MLflow, mapped to the canonical name.
+RUN_ATTRIBUTE_ALIASES: dict[str, str] = {
+    "run_uuid": "run_id",
+    "name": "run_name",
+    "user_id": "user",
+    "created": "start_time",
+}
+
+# Keys of ``datasets.*``: a run matches when one of its inputs matches.
+DATASET_FIELDS: frozenset[str] = frozenset({"name", "digest", "context", "source_type", "source"})
+
+ComparisonOp = Literal[
+    "=",
+    "!=",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "LIKE",
+    "NOT LIKE",
+    "ILIKE",
+    "NOT ILIKE",
+    "IN",
+    "NOT IN",
+    "IS NULL",
+    "IS NOT NULL",
+]
+
+
+@dataclass(frozen=True)
+class Identifier:
+    kind: Kind
+    key: str
+    position: int = 0  # offset in the source text, for error messages
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """``left op value``. ``value`` is a tuple for IN / NOT IN and None for IS [NOT] NULL."""
+
+    left: Identifier
+    op: ComparisonOp
+    value: Literal_ | tuple[Literal_, ...] | None
+
+
+@dataclass(frozen=True)
+class And:
+    operands: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    operands: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    operand: Expr
+
+
+Expr = Comparison | And | Or | Not
+
+
+@dataclass(frozen=True)
+class OrderKey:
+    identifier: Identifier
+    descending: bool = False

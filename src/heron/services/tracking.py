@@ -1,0 +1,359 @@
+"""Tracking use cases: the one set of rules behind the embedded client and the server."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+from heron.artifacts import ArtifactRepository, artifact_repository, clean_artifact_path
+from heron.entities import (
+    Experiment,
+    FileInfo,
+    LifecycleStage,
+    Metric,
+    Page,
+    Param,
+    Run,
+    RunInput,
+    RunStatus,
+    RunTag,
+)
+from heron.errors import InvalidArgument, NotFound
+from heron.search import parse_filter, parse_order_by
+from heron.services import validation as v
+from heron.store.base import TrackingStore, ViewType
+
+DEFAULT_EXPERIMENT_NAME = "Default"
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class TrackingService:
+    def __init__(
+        self,
+        store: TrackingStore,
+        artifact_root: str,
+        *,
+        repository_for: Callable[[str], ArtifactRepository] = artifact_repository,
+        clock: Callable[[], int] = now_ms,
+    ) -> None:
+        self.store = store
+        self.artifact_root = artifact_root.rstrip("/")
+        self._repository_for = repository_for
+        self._clock = clock
+
+    # -- experiments -------------------------------------------------------------------
+
+    def create_experiment(
+        self,
+        name: str,
+        *,
+        artifact_location: str | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> Experiment:
+        v.validate_name("experiment", name, v.MAX_EXPERIMENT_NAME)
+        clean_tags = self._clean_tags(tags or {})
+        return self.store.create_experiment(
+            name,
+            clean_tags,
+            self._clock(),
+            lambda experiment_id: artifact_location or f"{self.artifact_root}/{experiment_id}",
+        )
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        return self.store.get_experiment(str(experiment_id))
+
+    def get_experiment_by_name(self, name: str) -> Experiment:
+        found = self.store.find_experiment_by_name(name)
+        if found is None:
+            raise NotFound(
+                f"no experiment named {name!r}: create it with create_experiment or "
+                "`heron experiments create`"
+            )
+        return found
+
+    def find_experiment_by_name(self, name: str) -> Experiment | None:
+        return self.store.find_experiment_by_name(name)
+
+    def get_or_create_experiment(self, name: str) -> Experiment:
+        found = self.store.find_experiment_by_name(name)
+        if found is not None:
+            if found.lifecycle_stage is LifecycleStage.DELETED:
+                raise InvalidArgument(
+                    f"experiment {name!r} is deleted: restore it (`heron experiments restore "
+                    f"{name}`) or choose another name"
+                )
+            return found
+        try:
+            return self.create_experiment(name)
+        except Exception:
+            # Another process may have created it between our read and write.
+            again = self.store.find_experiment_by_name(name)
+            if again is None:
+                raise
+            return again
+
+    def search_experiments(
+        self,
+        *,
+        view: ViewType = ViewType.ACTIVE_ONLY,
+        name_like: str | None = None,
+        max_results: int = 1000,
+        page_token: str | None = None,
+    ) -> Page[Experiment]:
+        return self.store.search_experiments(
+            ViewType(view), name_like, v.validate_max_results(max_results), page_token
+        )
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        v.validate_name("experiment", new_name, v.MAX_EXPERIMENT_NAME)
+        self.store.rename_experiment(str(experiment_id), new_name, self._clock())
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        self.store.set_experiment_lifecycle(
+            str(experiment_id), LifecycleStage.DELETED, self._clock()
+        )
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        self.store.set_experiment_lifecycle(
+            str(experiment_id), LifecycleStage.ACTIVE, self._clock()
+        )
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
+        v.validate_key("tag", key)
+        self.store.set_experiment_tag(str(experiment_id), key, v.validate_tag_value(key, value))
+
+    # -- runs --------------------------------------------------------------------------
+
+    def create_run(
+        self,
+        experiment_id: str,
+        *,
+        run_name: str | None = None,
+        start_time: int | None = None,
+        user: str = "",
+        source: str = "",
+        git_commit: str | None = None,
+        parent_run_id: str | None = None,
+        tags: dict[str, str] | None = None,
+        status: RunStatus = RunStatus.RUNNING,
+    ) -> Run:
+        name = run_name if run_name else _generated_name()
+        v.validate_name("run", name, v.MAX_RUN_NAME)
+        experiment = str(experiment_id)
+        return self.store.create_run(
+            experiment_id=experiment,
+            name=name,
+            status=RunStatus(status),
+            start_time=start_time if start_time is not None else self._clock(),
+            user=user,
+            source=source,
+            git_commit=git_commit,
+            parent_run_id=parent_run_id,
+            tags=self._clean_tags(tags or {}),
+            artifact_uri_for=lambda location, run: f"{location.rstrip('/')}/{run}/artifacts",
+        )
+
+    def get_run(self, run_id: str) -> Run:
+        return self.store.get_run(run_id)
+
+    def update_run(
+        self,
+        run_id: str,
+        *,
+        status: RunStatus | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
+    ) -> Run:
+        if run_name is not None:
+            v.validate_name("run", run_name, v.MAX_RUN_NAME)
+        return self.store.update_run(
+            run_id,
+            status=RunStatus(status) if status is not None else None,
+            end_time=end_time,
+            name=run_name,
+        )
+
+    def end_run(self, run_id: str, status: RunStatus = RunStatus.FINISHED) -> Run:
+        status = RunStatus(status)
+        if not status.is_terminal:
+            raise InvalidArgument(f"a run ends as FINISHED, FAILED or KILLED, not {status.value}")
+        return self.store.update_run(run_id, status=status, end_time=self._clock())
+
+    def delete_run(self, run_id: str) -> None:
+        self.store.set_run_lifecycle(run_id, LifecycleStage.DELETED)
+
+    def restore_run(self, run_id: str) -> None:
+        self.store.set_run_lifecycle(run_id, LifecycleStage.ACTIVE)
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        v.check_batch_size(len(metrics), len(params), len(tags))
+        clean_metrics = [self.clean_metric(m) for m in metrics]
+        clean_params = [
+            Param(v.validate_key("param", p.key), v.validate_param_value(p.key, p.value))
+            for p in params
+        ]
+        clean_tags = [
+            RunTag(v.validate_key("tag", t.key), v.validate_tag_value(t.key, t.value)) for t in tags
+        ]
+        self.store.log_batch(run_id, clean_metrics, clean_params, clean_tags)
+
+    @staticmethod
+    def clean_metric(metric: Metric) -> Metric:
+        key = v.validate_key("metric", metric.key)
+        return Metric(
+            key,
+            v.validate_metric_value(key, metric.value),
+            v.validate_timestamp(key, metric.timestamp),
+            v.validate_step(key, metric.step),
+        )
+
+    def log_metric(
+        self, run_id: str, key: str, value: float, *, step: int = 0, timestamp: int | None = None
+    ) -> None:
+        when = self._clock() if timestamp is None else timestamp
+        self.log_batch(run_id, metrics=[Metric(key, value, when, step)])
+
+    def log_param(self, run_id: str, key: str, value: object) -> None:
+        self.log_batch(run_id, params=[Param(key, str(value))])
+
+    def set_tag(self, run_id: str, key: str, value: object) -> None:
+        self.log_batch(run_id, tags=[RunTag(key, str(value))])
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        self.store.delete_tag(run_id, key)
+
+    def get_metric_history(
+        self,
+        run_id: str,
+        key: str,
+        *,
+        max_results: int = 25_000,
+        page_token: str | None = None,
+    ) -> Page[Metric]:
+        return self.store.get_metric_history(
+            run_id, key, v.validate_max_results(max_results), page_token
+        )
+
+    def log_inputs(self, run_id: str, inputs: Sequence[RunInput]) -> None:
+        for run_input in inputs:
+            ds = run_input.dataset
+            for field_name, value in (("name", ds.name), ("digest", ds.digest)):
+                if not value or len(value) > v.MAX_DATASET_FIELD:
+                    raise InvalidArgument(
+                        f"dataset {field_name} must be 1 to {v.MAX_DATASET_FIELD} characters, "
+                        f"got {value!r}"
+                    )
+            if len(run_input.context) > v.MAX_KEY:
+                raise InvalidArgument(f"dataset context is longer than {v.MAX_KEY} characters")
+        self.store.log_inputs(run_id, inputs)
+
+    def search_runs(
+        self,
+        experiment_ids: Iterable[str],
+        *,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | str | None = None,
+        view: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        page_token: str | None = None,
+    ) -> Page[Run]:
+        ids = [str(e) for e in experiment_ids]
+        if not ids:
+            raise InvalidArgument("search_runs needs at least one experiment id")
+        return self.store.search_runs(
+            ids,
+            parse_filter(filter_string),
+            parse_order_by(order_by),
+            ViewType(view),
+            v.validate_max_results(max_results),
+            page_token,
+        )
+
+    # -- artifacts ---------------------------------------------------------------------
+
+    def _repository(self, run_id: str) -> ArtifactRepository:
+        return self._repository_for(self.store.get_run(run_id).artifact_uri)
+
+    def log_artifact(self, run_id: str, local_path: Path, artifact_path: str | None = None) -> None:
+        """Upload a file or a directory (its contents go under ``artifact_path``)."""
+        local = Path(local_path)
+        destination = clean_artifact_path(artifact_path)
+        repository = self._repository(run_id)
+        if local.is_dir():
+            repository.upload_dir(local, destination)
+        elif local.is_file():
+            name = f"{destination}/{local.name}" if destination else local.name
+            repository.upload_file(local, name)
+        else:
+            raise NotFound(f"cannot log artifact {str(local)!r}: no such file or directory")
+
+    def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
+        return self._repository(run_id).list(clean_artifact_path(path))
+
+    def download_artifacts(self, run_id: str, path: str, destination: Path) -> Path:
+        return self._repository(run_id).download(clean_artifact_path(path), Path(destination))
+
+    # -- helpers -----------------------------------------------------------------------
+
+    @staticmethod
+    def _clean_tags(tags: dict[str, str]) -> dict[str, str]:
+        return {
+            v.validate_key("tag", key): v.validate_tag_value(key, value)
+            for key, value in tags.items()
+        }
+
+
+_ADJECTIVES = (
+    "amber",
+    "bold",
+    "calm",
+    "deft",
+    "eager",
+    "fleet",
+    "gentle",
+    "keen",
+    "lucid",
+    "merry",
+    "nimble",
+    "quiet",
+    "rapid",
+    "sly",
+    "tidy",
+    "vivid",
+    "wise",
+    "zesty",
+)
+_NOUNS = (
+    "heron",
+    "crane",
+    "egret",
+    "ibis",
+    "stork",
+    "finch",
+    "kite",
+    "lark",
+    "owl",
+    "tern",
+    "wren",
+    "swift",
+    "plover",
+    "rail",
+    "snipe",
+    "teal",
+)
+
+
+def _generated_name() -> str:
+    import secrets
+
+    return f"{secrets.choice(_ADJECTIVES)}-{secrets.choice(_NOUNS)}-{secrets.randbelow(1000)}"

@@ -1,0 +1,154 @@
+"""The metadata store interface for tracking.
+
+Services depend on this, never on a backend. Implementations: ``SqlTrackingStore``
+(SQLite embedded, PostgreSQL scale-out), both run by one parametrized test suite.
+The store enforces integrity (existence, uniqueness, immutable params, active runs);
+input validation and defaults are the services' job.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from enum import Enum
+
+from heron.entities import (
+    Experiment,
+    LifecycleStage,
+    Metric,
+    Page,
+    Param,
+    Run,
+    RunInput,
+    RunStatus,
+    RunTag,
+)
+from heron.search.ast import Expr, OrderKey
+
+
+class ViewType(str, Enum):
+    """Which lifecycle stages a listing includes."""
+
+    ACTIVE_ONLY = "active"
+    DELETED_ONLY = "deleted"
+    ALL = "all"
+
+    def stages(self) -> tuple[str, ...]:
+        if self is ViewType.ACTIVE_ONLY:
+            return (LifecycleStage.ACTIVE.value,)
+        if self is ViewType.DELETED_ONLY:
+            return (LifecycleStage.DELETED.value,)
+        return (LifecycleStage.ACTIVE.value, LifecycleStage.DELETED.value)
+
+
+class TrackingStore(ABC):
+    # -- experiments -------------------------------------------------------------------
+
+    @abstractmethod
+    def create_experiment(
+        self,
+        name: str,
+        tags: dict[str, str],
+        now: int,
+        artifact_location_for: Callable[[str], str],
+    ) -> Experiment:
+        """Create an experiment; its artifact location is computed from its new id."""
+
+    @abstractmethod
+    def get_experiment(self, experiment_id: str) -> Experiment: ...
+
+    @abstractmethod
+    def find_experiment_by_name(self, name: str) -> Experiment | None: ...
+
+    @abstractmethod
+    def search_experiments(
+        self,
+        view: ViewType,
+        name_like: str | None,
+        max_results: int,
+        page_token: str | None,
+    ) -> Page[Experiment]: ...
+
+    @abstractmethod
+    def rename_experiment(self, experiment_id: str, new_name: str, now: int) -> None: ...
+
+    @abstractmethod
+    def set_experiment_lifecycle(
+        self, experiment_id: str, stage: LifecycleStage, now: int
+    ) -> None: ...
+
+    @abstractmethod
+    def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None: ...
+
+    # -- runs --------------------------------------------------------------------------
+
+    @abstractmethod
+    def create_run(
+        self,
+        *,
+        experiment_id: str,
+        name: str,
+        status: RunStatus,
+        start_time: int,
+        user: str,
+        source: str,
+        git_commit: str | None,
+        parent_run_id: str | None,
+        tags: dict[str, str],
+        artifact_uri_for: Callable[[str, str], str],
+    ) -> Run:
+        """``artifact_uri_for(experiment_artifact_location, run_id)`` names the run's root."""
+
+    @abstractmethod
+    def get_run(self, run_id: str) -> Run: ...
+
+    @abstractmethod
+    def update_run(
+        self,
+        run_id: str,
+        *,
+        status: RunStatus | None = None,
+        end_time: int | None = None,
+        name: str | None = None,
+    ) -> Run: ...
+
+    @abstractmethod
+    def set_run_lifecycle(self, run_id: str, stage: LifecycleStage) -> None: ...
+
+    @abstractmethod
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        """Store all of it in one transaction, or none of it.
+
+        Raises InvalidArgument if a param already has a different value.
+        """
+
+    @abstractmethod
+    def delete_tag(self, run_id: str, key: str) -> None: ...
+
+    @abstractmethod
+    def get_metric_history(
+        self, run_id: str, key: str, max_results: int, page_token: str | None
+    ) -> Page[Metric]: ...
+
+    @abstractmethod
+    def log_inputs(self, run_id: str, inputs: Sequence[RunInput]) -> None: ...
+
+    @abstractmethod
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_expr: Expr | None,
+        order_by: Sequence[OrderKey],
+        view: ViewType,
+        max_results: int,
+        page_token: str | None,
+    ) -> Page[Run]: ...
+
+    def close(self) -> None:  # noqa: B027 - optional hook, most stores hold nothing to release
+        """Release connections. Safe to call twice."""

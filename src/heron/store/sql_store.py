@@ -1,0 +1,546 @@
+"""The tracking metadata store on SQLAlchemy Core: SQLite (embedded) and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, and_, event, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from heron.entities import (
+    Experiment,
+    LifecycleStage,
+    Metric,
+    Page,
+    Param,
+    Run,
+    RunInput,
+    RunStatus,
+    RunTag,
+)
+from heron.errors import AlreadyExists, InvalidArgument, NotFound
+from heron.search.ast import Expr, OrderKey
+from heron.store import migrate
+from heron.store.base import TrackingStore, ViewType
+from heron.store.engine import create_engines
+from heron.store.schema import (
+    datasets,
+    experiment_tags,
+    experiments,
+    latest_metrics,
+    run_inputs,
+    run_tags,
+    runs,
+)
+from heron.store.schema import metrics as metrics_table
+from heron.store.schema import params as params_table
+from heron.store.sql_rows import experiment_from_row, load_runs, metric_value
+from heron.store.sql_search import (
+    OrderColumn,
+    apply_order,
+    compile_filter,
+    decode_token,
+    encode_token,
+    keyset_after,
+    query_fingerprint,
+)
+
+_NUMBER = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
+
+
+def _to_float(text: str | None) -> float | None:
+    """SQL function for SQLite: a param or tag value as a number, NULL if it is not one."""
+    if text is None or not _NUMBER.match(text):
+        return None
+    return float(text)
+
+
+class SqlTrackingStore(TrackingStore):
+    def __init__(self, uri: str, *, upgrade: bool = False) -> None:
+        """Open the store at ``uri``. A fresh database gets the schema created.
+
+        A database at an older schema revision is upgraded only if ``upgrade`` is true;
+        otherwise opening fails and says to run ``heron db upgrade``.
+        """
+        self.uri = uri
+        self._engines = create_engines(uri)
+        self.dialect = self._engines.dialect
+        if self.dialect == "sqlite":
+            for engine in (self._engines.reader, self._engines.writer):
+                event.listen(engine, "connect", _register_sqlite_functions)
+        self._ensure_schema(upgrade)
+        self._insert = sqlite.insert if self.dialect == "sqlite" else postgresql.insert
+
+    def _ensure_schema(self, upgrade: bool) -> None:
+        current = migrate.current_revision(self._engines.writer)
+        head = migrate.head_revision()
+        if current == head:
+            return
+        if current is None or upgrade:
+            migrate.upgrade(self._engines.writer)
+            return
+        raise InvalidArgument(
+            f"the database at {self.uri} has schema revision {current}, this Heron needs "
+            f"{head}: back it up, then run `heron db upgrade`"
+        )
+
+    def close(self) -> None:
+        self._engines.dispose()
+
+    # -- experiments -------------------------------------------------------------------
+
+    def create_experiment(
+        self,
+        name: str,
+        tags: dict[str, str],
+        now: int,
+        artifact_location_for: Callable[[str], str],
+    ) -> Experiment:
+        try:
+            with self._engines.writer.begin() as conn:
+                experiment_id = conn.execute(
+                    insert(experiments).returning(experiments.c.experiment_id),
+                    {
+                        "name": name,
+                        "artifact_location": "",
+                        "lifecycle_stage": LifecycleStage.ACTIVE.value,
+                        "creation_time": now,
+                        "last_update_time": now,
+                    },
+                ).scalar_one()
+                conn.execute(
+                    update(experiments)
+                    .where(experiments.c.experiment_id == experiment_id)
+                    .values(artifact_location=artifact_location_for(str(experiment_id)))
+                )
+                if tags:
+                    conn.execute(
+                        insert(experiment_tags),
+                        [
+                            {"experiment_id": experiment_id, "key": k, "value": v}
+                            for k, v in tags.items()
+                        ],
+                    )
+        except IntegrityError as exc:
+            raise AlreadyExists(
+                f"an experiment named {name!r} already exists (it may be deleted: "
+                "restore it or pick another name)"
+            ) from exc
+        return self.get_experiment(str(experiment_id))
+
+    def _experiment_where(self, conn: Connection, clause: Any) -> Experiment | None:
+        row = conn.execute(select(experiments).where(clause)).first()
+        if row is None:
+            return None
+        tags = dict(
+            conn.execute(
+                select(experiment_tags.c.key, experiment_tags.c.value).where(
+                    experiment_tags.c.experiment_id == row.experiment_id
+                )
+            ).all()
+        )
+        return experiment_from_row(row, tags)
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        key = _experiment_key(experiment_id)
+        with self._engines.reader.connect() as conn:
+            found = self._experiment_where(conn, experiments.c.experiment_id == key)
+        if found is None:
+            raise NotFound(f"no experiment with id {experiment_id!r}")
+        return found
+
+    def find_experiment_by_name(self, name: str) -> Experiment | None:
+        with self._engines.reader.connect() as conn:
+            return self._experiment_where(conn, experiments.c.name == name)
+
+    def search_experiments(
+        self,
+        view: ViewType,
+        name_like: str | None,
+        max_results: int,
+        page_token: str | None,
+    ) -> Page[Experiment]:
+        fingerprint = query_fingerprint("experiments", view.value, name_like)
+        query = select(experiments).where(experiments.c.lifecycle_stage.in_(view.stages()))
+        if name_like:
+            query = query.where(experiments.c.name.like(name_like))
+        if page_token:
+            (after,) = decode_token(page_token, fingerprint)
+            query = query.where(experiments.c.experiment_id > int(after))
+        query = query.order_by(experiments.c.experiment_id).limit(max_results + 1)
+        with self._engines.reader.connect() as conn:
+            rows = conn.execute(query).all()
+            tag_rows = conn.execute(
+                select(experiment_tags).where(
+                    experiment_tags.c.experiment_id.in_([r.experiment_id for r in rows])
+                )
+            ).all()
+        tags: dict[int, dict[str, str]] = {}
+        for tag in tag_rows:
+            tags.setdefault(tag.experiment_id, {})[tag.key] = tag.value
+        items = [experiment_from_row(r, tags.get(r.experiment_id, {})) for r in rows]
+        token = None
+        if len(items) > max_results:
+            items = items[:max_results]
+            token = encode_token(fingerprint, [int(items[-1].id)])
+        return Page(items, token)
+
+    def rename_experiment(self, experiment_id: str, new_name: str, now: int) -> None:
+        key = _experiment_key(experiment_id)
+        try:
+            with self._engines.writer.begin() as conn:
+                done = conn.execute(
+                    update(experiments)
+                    .where(experiments.c.experiment_id == key)
+                    .values(name=new_name, last_update_time=now)
+                ).rowcount
+        except IntegrityError as exc:
+            raise AlreadyExists(f"an experiment named {new_name!r} already exists") from exc
+        if not done:
+            raise NotFound(f"no experiment with id {experiment_id!r}")
+
+    def set_experiment_lifecycle(self, experiment_id: str, stage: LifecycleStage, now: int) -> None:
+        key = _experiment_key(experiment_id)
+        with self._engines.writer.begin() as conn:
+            done = conn.execute(
+                update(experiments)
+                .where(experiments.c.experiment_id == key)
+                .values(lifecycle_stage=stage.value, last_update_time=now)
+            ).rowcount
+        if not done:
+            raise NotFound(f"no experiment with id {experiment_id!r}")
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
+        experiment_key = _experiment_key(experiment_id)
+        with self._engines.writer.begin() as conn:
+            self._require_experiment(conn, experiment_key)
+            stmt = self._insert(experiment_tags).values(
+                experiment_id=experiment_key, key=key, value=value
+            )
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[experiment_tags.c.experiment_id, experiment_tags.c.key],
+                    set_={"value": stmt.excluded.value},
+                )
+            )
+
+    def _require_experiment(self, conn: Connection, experiment_key: int) -> str:
+        stage = conn.execute(
+            select(experiments.c.lifecycle_stage).where(
+                experiments.c.experiment_id == experiment_key
+            )
+        ).scalar()
+        if stage is None:
+            raise NotFound(f"no experiment with id {experiment_key!r}")
+        return str(stage)
+
+    # -- runs --------------------------------------------------------------------------
+
+    def create_run(
+        self,
+        *,
+        experiment_id: str,
+        name: str,
+        status: RunStatus,
+        start_time: int,
+        user: str,
+        source: str,
+        git_commit: str | None,
+        parent_run_id: str | None,
+        tags: dict[str, str],
+        artifact_uri_for: Callable[[str, str], str],
+    ) -> Run:
+        experiment_key = _experiment_key(experiment_id)
+        run_id = uuid.uuid4().hex
+        with self._engines.writer.begin() as conn:
+            found = conn.execute(
+                select(experiments.c.lifecycle_stage, experiments.c.artifact_location).where(
+                    experiments.c.experiment_id == experiment_key
+                )
+            ).first()
+            if found is None:
+                raise NotFound(f"no experiment with id {experiment_id!r}")
+            if found.lifecycle_stage != LifecycleStage.ACTIVE.value:
+                raise InvalidArgument(
+                    f"experiment {experiment_id} is deleted: restore it before adding runs"
+                )
+            if parent_run_id is not None:
+                self._require_active_run(conn, parent_run_id)
+            conn.execute(
+                insert(runs),
+                {
+                    "run_id": run_id,
+                    "experiment_id": experiment_key,
+                    "name": name,
+                    "status": status.value,
+                    "start_time": start_time,
+                    "end_time": None,
+                    "user_id": user,
+                    "source": source,
+                    "git_commit": git_commit,
+                    "parent_run_id": parent_run_id,
+                    "lifecycle_stage": LifecycleStage.ACTIVE.value,
+                    "artifact_uri": artifact_uri_for(found.artifact_location, run_id),
+                },
+            )
+            if tags:
+                conn.execute(
+                    insert(run_tags),
+                    [{"run_id": run_id, "key": k, "value": v} for k, v in tags.items()],
+                )
+        return self.get_run(run_id)
+
+    def get_run(self, run_id: str) -> Run:
+        with self._engines.reader.connect() as conn:
+            row = conn.execute(select(runs).where(runs.c.run_id == run_id)).first()
+            if row is None:
+                raise NotFound(f"no run with id {run_id!r}")
+            return load_runs(conn, [row])[0]
+
+    def update_run(
+        self,
+        run_id: str,
+        *,
+        status: RunStatus | None = None,
+        end_time: int | None = None,
+        name: str | None = None,
+    ) -> Run:
+        values: dict[str, Any] = {}
+        if status is not None:
+            values["status"] = status.value
+        if end_time is not None:
+            values["end_time"] = end_time
+        if name is not None:
+            values["name"] = name
+        with self._engines.writer.begin() as conn:
+            self._require_active_run(conn, run_id)
+            if values:
+                conn.execute(update(runs).where(runs.c.run_id == run_id).values(**values))
+        return self.get_run(run_id)
+
+    def set_run_lifecycle(self, run_id: str, stage: LifecycleStage) -> None:
+        with self._engines.writer.begin() as conn:
+            done = conn.execute(
+                update(runs).where(runs.c.run_id == run_id).values(lifecycle_stage=stage.value)
+            ).rowcount
+        if not done:
+            raise NotFound(f"no run with id {run_id!r}")
+
+    def _require_active_run(self, conn: Connection, run_id: str) -> None:
+        stage = conn.execute(select(runs.c.lifecycle_stage).where(runs.c.run_id == run_id)).scalar()
+        if stage is None:
+            raise NotFound(f"no run with id {run_id!r}")
+        if stage != LifecycleStage.ACTIVE.value:
+            raise InvalidArgument(f"run {run_id} is deleted: restore it before changing it")
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        with self._engines.writer.begin() as conn:
+            self._require_active_run(conn, run_id)
+            if params:
+                self._insert_params(conn, run_id, params)
+            if tags:
+                stmt = self._insert(run_tags)
+                conn.execute(
+                    stmt.on_conflict_do_update(
+                        index_elements=[run_tags.c.run_id, run_tags.c.key],
+                        set_={"value": stmt.excluded.value},
+                    ),
+                    [{"run_id": run_id, "key": t.key, "value": t.value} for t in tags],
+                )
+            if metrics:
+                self._insert_metrics(conn, run_id, metrics)
+
+    def _insert_params(self, conn: Connection, run_id: str, new: Sequence[Param]) -> None:
+        wanted: dict[str, str] = {}
+        for param in new:
+            if wanted.get(param.key, param.value) != param.value:
+                raise InvalidArgument(
+                    f"param {param.key!r} is given twice with different values "
+                    f"({wanted[param.key]!r} and {param.value!r})"
+                )
+            wanted[param.key] = param.value
+        existing = dict(
+            conn.execute(
+                select(params_table.c.key, params_table.c.value).where(
+                    params_table.c.run_id == run_id, params_table.c.key.in_(list(wanted))
+                )
+            ).all()
+        )
+        for key, value in existing.items():
+            if wanted[key] != value:
+                raise InvalidArgument(
+                    f"param {key!r} of run {run_id} is already {value!r} and cannot be changed "
+                    f"to {wanted[key]!r}: params are immutable, log a new run or use a tag"
+                )
+        missing = [
+            {"run_id": run_id, "key": k, "value": v} for k, v in wanted.items() if k not in existing
+        ]
+        if missing:
+            stmt = self._insert(params_table).on_conflict_do_nothing()
+            conn.execute(stmt, missing)
+
+    def _insert_metrics(self, conn: Connection, run_id: str, points: Sequence[Metric]) -> None:
+        rows = []
+        latest: dict[str, dict[str, Any]] = {}
+        for point in points:
+            is_nan = point.value != point.value
+            row = {
+                "run_id": run_id,
+                "key": point.key,
+                "value": None if is_nan else point.value,
+                "is_nan": is_nan,
+                "timestamp": point.timestamp,
+                "step": point.step,
+            }
+            rows.append(row)
+            best = latest.get(point.key)
+            if best is None or (row["step"], row["timestamp"]) >= (best["step"], best["timestamp"]):
+                latest[point.key] = row
+        conn.execute(insert(metrics_table), rows)
+        stmt = self._insert(latest_metrics)
+        excluded = stmt.excluded
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[latest_metrics.c.run_id, latest_metrics.c.key],
+                set_={
+                    "value": excluded.value,
+                    "is_nan": excluded.is_nan,
+                    "timestamp": excluded.timestamp,
+                    "step": excluded.step,
+                },
+                # Points may arrive out of order; only a later (step, timestamp) wins.
+                where=or_(
+                    excluded.step > latest_metrics.c.step,
+                    and_(
+                        excluded.step == latest_metrics.c.step,
+                        excluded.timestamp >= latest_metrics.c.timestamp,
+                    ),
+                ),
+            ),
+            list(latest.values()),
+        )
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        with self._engines.writer.begin() as conn:
+            self._require_active_run(conn, run_id)
+            done = conn.execute(
+                run_tags.delete().where(run_tags.c.run_id == run_id, run_tags.c.key == key)
+            ).rowcount
+        if not done:
+            raise NotFound(f"run {run_id} has no tag {key!r}")
+
+    def get_metric_history(
+        self, run_id: str, key: str, max_results: int, page_token: str | None
+    ) -> Page[Metric]:
+        fingerprint = query_fingerprint("history", run_id, key)
+        order = [
+            OrderColumn(metrics_table.c.step, False, "step"),
+            OrderColumn(metrics_table.c.timestamp, False, "timestamp"),
+            OrderColumn(metrics_table.c.id, False, "id"),
+        ]
+        query = select(metrics_table).where(
+            metrics_table.c.run_id == run_id, metrics_table.c.key == key
+        )
+        if page_token:
+            query = query.where(keyset_after(order, decode_token(page_token, fingerprint)))
+        query = query.order_by(*(c.expression for c in order)).limit(max_results + 1)
+        with self._engines.reader.connect() as conn:
+            if conn.execute(select(runs.c.run_id).where(runs.c.run_id == run_id)).first() is None:
+                raise NotFound(f"no run with id {run_id!r}")
+            rows = conn.execute(query).all()
+        token = None
+        if len(rows) > max_results:
+            rows = rows[:max_results]
+            last = rows[-1]
+            token = encode_token(fingerprint, [last.step, last.timestamp, last.id])
+        return Page(
+            [Metric(r.key, metric_value(r.value, r.is_nan), r.timestamp, r.step) for r in rows],
+            token,
+        )
+
+    def log_inputs(self, run_id: str, inputs: Sequence[RunInput]) -> None:
+        with self._engines.writer.begin() as conn:
+            self._require_active_run(conn, run_id)
+            experiment_id = conn.execute(
+                select(runs.c.experiment_id).where(runs.c.run_id == run_id)
+            ).scalar_one()
+            for run_input in inputs:
+                ds = run_input.dataset
+                conn.execute(
+                    self._insert(datasets)
+                    .values(
+                        experiment_id=experiment_id,
+                        name=ds.name,
+                        digest=ds.digest,
+                        source_type=ds.source_type,
+                        source=ds.source,
+                        schema=orjson.dumps(ds.schema).decode(),
+                        profile=orjson.dumps(ds.profile).decode(),
+                    )
+                    .on_conflict_do_nothing()
+                )
+                dataset_id = conn.execute(
+                    select(datasets.c.dataset_id).where(
+                        datasets.c.experiment_id == experiment_id,
+                        datasets.c.name == ds.name,
+                        datasets.c.digest == ds.digest,
+                    )
+                ).scalar_one()
+                conn.execute(
+                    self._insert(run_inputs)
+                    .values(run_id=run_id, dataset_id=dataset_id, context=run_input.context)
+                    .on_conflict_do_nothing()
+                )
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_expr: Expr | None,
+        order_by: Sequence[OrderKey],
+        view: ViewType,
+        max_results: int,
+        page_token: str | None,
+    ) -> Page[Run]:
+        keys = [_experiment_key(e) for e in experiment_ids]
+        fingerprint = query_fingerprint("runs", keys, repr(filter_expr), repr(order_by), view.value)
+        query = select(*runs.c).where(
+            runs.c.experiment_id.in_(keys),
+            runs.c.lifecycle_stage.in_(view.stages()),
+            compile_filter(filter_expr, self.dialect),
+        )
+        query, order = apply_order(query, order_by, self.dialect)
+        if page_token:
+            query = query.where(keyset_after(order, decode_token(page_token, fingerprint)))
+        query = query.limit(max_results + 1)
+        with self._engines.reader.connect() as conn:
+            rows = conn.execute(query).all()
+            token = None
+            if len(rows) > max_results:
+                rows = rows[:max_results]
+                last = rows[-1]._mapping
+                token = encode_token(fingerprint, [last[c.label] for c in order])
+            return Page(load_runs(conn, rows), token)
+
+
+def _experiment_key(experiment_id: str) -> int:
+    try:
+        return int(experiment_id)
+    except (TypeError, ValueError):
+        raise NotFound(f"no experiment with id {experiment_id!r}") from None
+
+
+def _register_sqlite_functions(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.create_function("heron_to_float", 1, _to_float, deterministic=True)
+    # SQLite's LIKE ignores case by default; the search language's LIKE must not.
+    dbapi_connection.execute("PRAGMA case_sensitive_like=ON")
