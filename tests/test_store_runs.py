@@ -45,7 +45,8 @@ def test_generated_run_name(service: TrackingService, experiment_id: str) -> Non
 
 def test_end_run_sets_status_and_end_time(service: TrackingService, experiment_id: str) -> None:
     run = service.create_run(experiment_id)
-    ended = service.end_run(run.id, RunStatus.FAILED)
+    service.end_run(run.id, RunStatus.FAILED)
+    ended = service.get_run(run.id)
     assert ended.status is RunStatus.FAILED
     assert ended.end_time is not None
     assert ended.end_time >= run.start_time

@@ -70,8 +70,7 @@ def compare(
 ) -> None:
     """Compare params and metrics of runs: differing rows in yellow, best metric in green.
 
-    The best value assumes lower is better for loss-, error- and time-like names and
-    higher is better otherwise.
+    Best assumes lower is better for loss-, error- and time-like names, else higher.
     """
     heron = client(ctx)
     unique: dict[str, Run] = {}

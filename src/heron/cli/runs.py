@@ -71,7 +71,11 @@ def list_runs(
     token: str | None = None
     if experiments:
         page = heron.search_runs(
-            [e.id for e in experiments], filter_string, order_by or None, view, max_results
+            [e.id for e in experiments],
+            filter_string=filter_string,
+            order_by=order_by or None,
+            view=view,
+            max_results=max_results,
         )
         found, token = page.items, page.next_page_token
     if as_json:
@@ -183,7 +187,8 @@ def restore(ctx: typer.Context, run_ids: RunIds) -> None:
 def _set_lifecycle(ctx: typer.Context, run_ids: list[str], stage: LifecycleStage) -> None:
     heron = client(ctx)
     # Resolve every id before changing any, so a typo does not leave a half-done batch.
-    runs = [resolve_run(heron, run_id) for run_id in run_ids]
+    resolved = (resolve_run(heron, run_id) for run_id in run_ids)
+    runs = list({run.id: run for run in resolved}.values())
     verb = "Deleted" if stage is LifecycleStage.DELETED else "Restored"
     for run in runs:
         if run.lifecycle_stage is stage:

@@ -160,8 +160,9 @@ class Client:
             run_id, status=RunStatus(status) if status else None, run_name=name
         )
 
-    def set_terminated(self, run_id: str, status: RunStatus | str = RunStatus.FINISHED) -> Run:
-        return self._service.end_run(run_id, RunStatus(status))
+    def set_terminated(self, run_id: str, status: RunStatus | str = RunStatus.FINISHED) -> None:
+        """End a run: FINISHED, FAILED or KILLED, with the end time set to now."""
+        self._service.end_run(run_id, RunStatus(status))
 
     end_run = set_terminated
 

@@ -170,18 +170,19 @@ class TrackingService:
     ) -> Run:
         if run_name is not None:
             v.validate_name("run", run_name, v.MAX_RUN_NAME)
-        return self.store.update_run(
+        self.store.update_run(
             run_id,
             status=RunStatus(status) if status is not None else None,
             end_time=end_time,
             name=run_name,
         )
+        return self.store.get_run(run_id)
 
-    def end_run(self, run_id: str, status: RunStatus = RunStatus.FINISHED) -> Run:
+    def end_run(self, run_id: str, status: RunStatus = RunStatus.FINISHED) -> None:
         status = RunStatus(status)
         if not status.is_terminal:
             raise InvalidArgument(f"a run ends as FINISHED, FAILED or KILLED, not {status.value}")
-        return self.store.update_run(run_id, status=status, end_time=self._clock())
+        self.store.update_run(run_id, status=status, end_time=self._clock())
 
     def delete_run(self, run_id: str) -> None:
         self.store.set_run_lifecycle(run_id, LifecycleStage.DELETED)

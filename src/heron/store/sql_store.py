@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, and_, event, insert, or_, select, update
+from sqlalchemy import Connection, event, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -32,13 +32,12 @@ from heron.store.schema import (
     datasets,
     experiment_tags,
     experiments,
-    latest_metrics,
     run_inputs,
     run_tags,
     runs,
 )
 from heron.store.schema import metrics as metrics_table
-from heron.store.schema import params as params_table
+from heron.store.sql_batch import BatchWriter
 from heron.store.sql_rows import experiment_from_row, load_runs, metric_value
 from heron.store.sql_search import (
     OrderColumn,
@@ -75,6 +74,7 @@ class SqlTrackingStore(TrackingStore):
                 event.listen(engine, "connect", _register_sqlite_functions)
         self._ensure_schema(upgrade)
         self._insert = sqlite.insert if self.dialect == "sqlite" else postgresql.insert
+        self._batch_writer = BatchWriter(self.dialect)
 
     def _ensure_schema(self, upgrade: bool) -> None:
         current = migrate.current_revision(self._engines.writer)
@@ -269,6 +269,7 @@ class SqlTrackingStore(TrackingStore):
                 raise InvalidArgument(
                     f"experiment {experiment_id} is deleted: restore it before adding runs"
                 )
+            artifact_uri = artifact_uri_for(found.artifact_location, run_id)
             if parent_run_id is not None:
                 self._require_active_run(conn, parent_run_id)
             conn.execute(
@@ -285,7 +286,7 @@ class SqlTrackingStore(TrackingStore):
                     "git_commit": git_commit,
                     "parent_run_id": parent_run_id,
                     "lifecycle_stage": LifecycleStage.ACTIVE.value,
-                    "artifact_uri": artifact_uri_for(found.artifact_location, run_id),
+                    "artifact_uri": artifact_uri,
                 },
             )
             if tags:
@@ -293,7 +294,22 @@ class SqlTrackingStore(TrackingStore):
                     insert(run_tags),
                     [{"run_id": run_id, "key": k, "value": v} for k, v in tags.items()],
                 )
-        return self.get_run(run_id)
+        # Built from what was written rather than read back: a new run has nothing else.
+        return Run(
+            id=run_id,
+            experiment_id=str(experiment_key),
+            name=name,
+            status=status,
+            start_time=start_time,
+            end_time=None,
+            user=user,
+            source=source,
+            git_commit=git_commit,
+            parent_run_id=parent_run_id,
+            lifecycle_stage=LifecycleStage.ACTIVE,
+            artifact_uri=artifact_uri,
+            tags=dict(tags),
+        )
 
     def get_run(self, run_id: str) -> Run:
         with self._engines.reader.connect() as conn:
@@ -309,7 +325,7 @@ class SqlTrackingStore(TrackingStore):
         status: RunStatus | None = None,
         end_time: int | None = None,
         name: str | None = None,
-    ) -> Run:
+    ) -> None:
         values: dict[str, Any] = {}
         if status is not None:
             values["status"] = status.value
@@ -321,7 +337,6 @@ class SqlTrackingStore(TrackingStore):
             self._require_active_run(conn, run_id)
             if values:
                 conn.execute(update(runs).where(runs.c.run_id == run_id).values(**values))
-        return self.get_run(run_id)
 
     def set_run_lifecycle(self, run_id: str, stage: LifecycleStage) -> None:
         with self._engines.writer.begin() as conn:
@@ -345,91 +360,23 @@ class SqlTrackingStore(TrackingStore):
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
     ) -> None:
-        with self._engines.writer.begin() as conn:
-            self._require_active_run(conn, run_id)
-            if params:
-                self._insert_params(conn, run_id, params)
-            if tags:
-                stmt = self._insert(run_tags)
-                conn.execute(
-                    stmt.on_conflict_do_update(
-                        index_elements=[run_tags.c.run_id, run_tags.c.key],
-                        set_={"value": stmt.excluded.value},
-                    ),
-                    [{"run_id": run_id, "key": t.key, "value": t.value} for t in tags],
-                )
-            if metrics:
-                self._insert_metrics(conn, run_id, metrics)
-
-    def _insert_params(self, conn: Connection, run_id: str, new: Sequence[Param]) -> None:
-        wanted: dict[str, str] = {}
-        for param in new:
-            if wanted.get(param.key, param.value) != param.value:
-                raise InvalidArgument(
-                    f"param {param.key!r} is given twice with different values "
-                    f"({wanted[param.key]!r} and {param.value!r})"
-                )
-            wanted[param.key] = param.value
-        existing = dict(
-            conn.execute(
-                select(params_table.c.key, params_table.c.value).where(
-                    params_table.c.run_id == run_id, params_table.c.key.in_(list(wanted))
-                )
-            ).all()
-        )
-        for key, value in existing.items():
-            if wanted[key] != value:
-                raise InvalidArgument(
-                    f"param {key!r} of run {run_id} is already {value!r} and cannot be changed "
-                    f"to {wanted[key]!r}: params are immutable, log a new run or use a tag"
-                )
-        missing = [
-            {"run_id": run_id, "key": k, "value": v} for k, v in wanted.items() if k not in existing
-        ]
-        if missing:
-            stmt = self._insert(params_table).on_conflict_do_nothing()
-            conn.execute(stmt, missing)
-
-    def _insert_metrics(self, conn: Connection, run_id: str, points: Sequence[Metric]) -> None:
-        rows = []
-        latest: dict[str, dict[str, Any]] = {}
-        for point in points:
-            is_nan = point.value != point.value
-            row = {
-                "run_id": run_id,
-                "key": point.key,
-                "value": None if is_nan else point.value,
-                "is_nan": is_nan,
-                "timestamp": point.timestamp,
-                "step": point.step,
-            }
-            rows.append(row)
-            best = latest.get(point.key)
-            if best is None or (row["step"], row["timestamp"]) >= (best["step"], best["timestamp"]):
-                latest[point.key] = row
-        conn.execute(insert(metrics_table), rows)
-        stmt = self._insert(latest_metrics)
-        excluded = stmt.excluded
-        conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[latest_metrics.c.run_id, latest_metrics.c.key],
-                set_={
-                    "value": excluded.value,
-                    "is_nan": excluded.is_nan,
-                    "timestamp": excluded.timestamp,
-                    "step": excluded.step,
-                },
-                # Points may arrive out of order; only a later (step, timestamp) wins.
-                where=or_(
-                    excluded.step > latest_metrics.c.step,
-                    and_(
-                        excluded.step == latest_metrics.c.step,
-                        excluded.timestamp >= latest_metrics.c.timestamp,
-                    ),
-                ),
-            ),
-            list(latest.values()),
-        )
+        # The DBAPI connection directly: SQLAlchemy's begin/commit machinery alone cost
+        # ~45 µs of a ~120 µs single-metric write in the profile (see sql_batch.py).
+        connection = self._engines.writer.raw_connection()
+        try:
+            cursor = connection.cursor()
+            try:
+                if self.dialect == "sqlite":
+                    cursor.execute("BEGIN IMMEDIATE")
+                self._batch_writer.write(cursor, run_id, metrics, params, tags)
+                connection.commit()
+            except BaseException:
+                connection.rollback()
+                raise
+            finally:
+                cursor.close()
+        finally:
+            connection.close()  # back to the pool
 
     def delete_tag(self, run_id: str, key: str) -> None:
         with self._engines.writer.begin() as conn:

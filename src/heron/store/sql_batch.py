@@ -1,0 +1,123 @@
+"""The hot write path: one batch of metrics, params and tags in one transaction.
+
+Statements here are plain SQL run on the DBAPI cursor. Building them with SQLAlchemy
+Core cost ~400 µs per single-metric batch on SQLite (statement construction and
+cache-key generation for the upserts dominated the profile); the same work as
+prepared text is ~60 µs, of which ~35 µs is the commit itself. Both backends accept
+this SQL unchanged (ON CONFLICT ... DO UPDATE ... WHERE is SQLite >= 3.24 and
+PostgreSQL >= 9.5); only the placeholder style differs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from heron.entities import LifecycleStage, Metric, Param, RunTag
+from heron.errors import InvalidArgument, NotFound
+
+_RUN_STAGE = "SELECT lifecycle_stage FROM runs WHERE run_id = ?"
+_INSERT_PARAM = (
+    "INSERT INTO params (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT (run_id, key) DO NOTHING"
+)
+_RUN_PARAMS = "SELECT key, value FROM params WHERE run_id = ?"
+_UPSERT_TAG = (
+    "INSERT INTO run_tags (run_id, key, value) VALUES (?, ?, ?) "
+    "ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value"
+)
+_INSERT_METRIC = (
+    "INSERT INTO metrics (run_id, key, value, is_nan, timestamp, step) VALUES (?, ?, ?, ?, ?, ?)"
+)
+# Points may arrive out of order; only a later (step, timestamp) replaces the latest value.
+_UPSERT_LATEST = (
+    "INSERT INTO latest_metrics (run_id, key, value, is_nan, timestamp, step) "
+    "VALUES (?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value, "
+    "is_nan = excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step "
+    "WHERE excluded.step > latest_metrics.step OR "
+    "(excluded.step = latest_metrics.step AND excluded.timestamp >= latest_metrics.timestamp)"
+)
+
+
+class BatchWriter:
+    """Writes batches through a DBAPI cursor inside a transaction the caller owns."""
+
+    def __init__(self, dialect: str) -> None:
+        def adapt(sql: str) -> str:
+            return sql.replace("?", "%s") if dialect == "postgresql" else sql
+
+        self._run_stage = adapt(_RUN_STAGE)
+        self._insert_param = adapt(_INSERT_PARAM)
+        self._run_params = adapt(_RUN_PARAMS)
+        self._upsert_tag = adapt(_UPSERT_TAG)
+        self._insert_metric = adapt(_INSERT_METRIC)
+        self._upsert_latest = adapt(_UPSERT_LATEST)
+
+    def require_active_run(self, cursor: Any, run_id: str) -> None:
+        cursor.execute(self._run_stage, (run_id,))
+        row = cursor.fetchone()
+        if row is None:
+            raise NotFound(f"no run with id {run_id!r}")
+        if row[0] != LifecycleStage.ACTIVE.value:
+            raise InvalidArgument(f"run {run_id} is deleted: restore it before changing it")
+
+    def write(
+        self,
+        cursor: Any,
+        run_id: str,
+        metrics: Sequence[Metric],
+        params: Sequence[Param],
+        tags: Sequence[RunTag],
+    ) -> None:
+        self.require_active_run(cursor, run_id)
+        if params:
+            self._write_params(cursor, run_id, params)
+        if tags:
+            cursor.executemany(self._upsert_tag, [(run_id, t.key, t.value) for t in tags])
+        if metrics:
+            self._write_metrics(cursor, run_id, metrics)
+
+    def _write_params(self, cursor: Any, run_id: str, params: Sequence[Param]) -> None:
+        wanted: dict[str, str] = {}
+        for param in params:
+            if wanted.get(param.key, param.value) != param.value:
+                raise InvalidArgument(
+                    f"param {param.key!r} is given twice with different values "
+                    f"({wanted[param.key]!r} and {param.value!r})"
+                )
+            wanted[param.key] = param.value
+        cursor.executemany(self._insert_param, [(run_id, k, v) for k, v in wanted.items()])
+        # Insert-if-absent, then compare: two statements whatever the number of params.
+        cursor.execute(self._run_params, (run_id,))
+        for key, stored in cursor.fetchall():
+            if key in wanted and wanted[key] != stored:
+                raise InvalidArgument(
+                    f"param {key!r} of run {run_id} is already {stored!r} and cannot be changed "
+                    f"to {wanted[key]!r}: params are immutable, log a new run or use a tag"
+                )
+
+    def _write_metrics(self, cursor: Any, run_id: str, metrics: Sequence[Metric]) -> None:
+        rows = []
+        latest: dict[str, tuple[Any, ...]] = {}
+        for point in metrics:
+            is_nan = point.value != point.value
+            row = (
+                run_id,
+                point.key,
+                None if is_nan else point.value,
+                is_nan,
+                point.timestamp,
+                point.step,
+            )
+            rows.append(row)
+            best = latest.get(point.key)
+            if best is None or (point.step, point.timestamp) >= (best[5], best[4]):
+                latest[point.key] = row
+        if len(rows) == 1:
+            cursor.execute(self._insert_metric, rows[0])
+        else:
+            cursor.executemany(self._insert_metric, rows)
+        if len(latest) == 1:
+            cursor.execute(self._upsert_latest, next(iter(latest.values())))
+        else:
+            cursor.executemany(self._upsert_latest, list(latest.values()))
