@@ -1,43 +1,22 @@
 """The workloads of the tracking benchmark, shared by the Heron and the MLflow worker.
 
 This module is imported by both workers, each in its own virtualenv, so it depends on
-the standard library only (SQLAlchemy, which both projects ship, is imported lazily for
-seeding). Defining every workload once here, against the small ``Side`` interface, is
-what guarantees that both products run exactly the same operations.
-
-Workers speak JSON lines: the orchestrator writes one command per line on stdin, the
-worker answers with progress events and then one result (or error) per command.
+the standard library only. Defining every workload once here, against the small ``Side``
+interface that each worker implements with its product's public API, is what
+guarantees that both products run exactly the same operations on the same data.
 """
 
 from __future__ import annotations
 
 import gc
 import hashlib
-import json
-import os
 import random
 import statistics
-import sys
 import time
-import traceback
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, TextIO
+from typing import Any, Protocol
 
-PARAM_KEYS = (
-    "model",
-    "lr",
-    "depth",
-    "batch_size",
-    "optimizer",
-    "dropout",
-    "seed",
-    "epochs",
-    "layers",
-    "activation",
-)
-TAG_KEYS = ("team", "dataset", "stage", "owner", "priority")
 METRIC_KEYS = ("auc", "loss", "accuracy", "f1", "precision")
 SEARCH_FILTER = "params.model = 'a' and metrics.auc > 0.5"
 SEARCH_ORDER = "metrics.auc DESC"
@@ -251,111 +230,6 @@ def bench_create_runs(side: Side, count: int, repeats: int, progress: Progress) 
     return summary("runs/s", count, seconds)
 
 
-def seed_runs(side: Side, experiment_name: str, count: int, seed: int) -> dict[str, Any]:
-    """Create ``count`` runs fast, for the search workloads (not measured).
-
-    One template run is logged through the product's own API; its rows, in whatever
-    tables the product wrote them, are then cloned in bulk with each run's values. The
-    product's schema is thus respected without this code knowing it, and the result is
-    checked back through the API.
-    """
-    specs = run_specs(count, seed=seed, prefix="seed")
-    experiment = side.new_experiment(experiment_name)
-    template = specs[0]
-    template_id = side.new_run(experiment, template.name)
-    side.log_run_entities(template_id, side.run_entities(template, now_ms()))
-    side.end_run(template_id)
-    url, run_column = side.seed_target()
-    new_ids = clone_run_rows(url, run_column, template_id, template.name, specs[1:])
-    checked = [(template_id, template)] + [
-        (new_ids[i - 1], specs[i]) for i in sorted({1, count // 2, count - 1}) if i >= 1
-    ]
-    for run_id, spec in checked:
-        params, metrics, tags = side.run_data(run_id)
-        user_tags = {k: v for k, v in tags.items() if k in spec.tags}
-        if (params, {k: metrics.get(k) for k in spec.metrics}, user_tags) != (
-            spec.params,
-            spec.metrics,
-            spec.tags,
-        ):
-            raise RuntimeError(f"seeded run {spec.name} does not read back as written")
-    return {"experiment_id": experiment, "runs": count, "url": url}
-
-
-def clone_run_rows(
-    url: str, run_column: str, template_id: str, template_name: str, specs: list[RunSpec]
-) -> list[str]:
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(url)
-    meta = sa.MetaData()
-    meta.reflect(engine)
-    values = {}
-    for spec in specs:
-        values[spec.name] = {**spec.params, **spec.tags, **spec.metrics}
-    new_ids = [uuid.uuid4().hex for _ in specs]
-    with engine.begin() as conn:
-        for table in meta.sorted_tables:  # parents (runs) before children
-            if run_column not in table.c:
-                continue
-            rows = [
-                dict(r._mapping)
-                for r in conn.execute(table.select().where(table.c[run_column] == template_id))
-            ]
-            if not rows:
-                continue
-            pk = list(table.primary_key.columns)
-            drop = pk[0].name if len(pk) == 1 and pk[0].name != run_column else None
-            out = []
-            for i, (spec, run_id) in enumerate(zip(specs, new_ids, strict=True)):
-                for row in rows:
-                    out.append(
-                        _clone_row(
-                            row,
-                            drop,
-                            run_column,
-                            template_id,
-                            template_name,
-                            run_id,
-                            spec.name,
-                            i + 1,
-                            values[spec.name],
-                        )
-                    )
-            for start in range(0, len(out), 20_000):
-                conn.execute(table.insert(), out[start : start + 20_000])
-    engine.dispose()
-    return new_ids
-
-
-def _clone_row(
-    row: dict[str, Any],
-    drop: str | None,
-    run_column: str,
-    template_id: str,
-    template_name: str,
-    run_id: str,
-    name: str,
-    offset: int,
-    values: dict[str, Any],
-) -> dict[str, Any]:
-    new = {}
-    for column, value in row.items():
-        if column == drop:  # a surrogate key (e.g. metrics.id): let the database number it
-            continue
-        if isinstance(value, str):
-            value = name if value == template_name else value.replace(template_id, run_id)
-        new[column] = value
-    new[run_column] = run_id
-    if "key" in new and "value" in new and new["key"] in values:
-        wanted = values[new["key"]]
-        new["value"] = str(wanted) if isinstance(row["value"], str) else wanted
-    for column in ("start_time", "end_time"):  # distinct times, as real runs have
-        if isinstance(new.get(column), int):
-            new[column] += offset
-    return new
-
-
 def bench_search(
     side: Side, experiment_id: str, repeats: int, progress: Progress
 ) -> dict[str, Any]:
@@ -396,7 +270,9 @@ def scan(
 def bench_scan(
     side: Side, experiment_id: str, runs: int, page_size: int, repeats: int, progress: Progress
 ) -> dict[str, Any]:
-    scan(side, experiment_id, page_size)  # warm-up
+    # Warm-up on the first page only: a full scan costs MLflow close to a minute at 10,000
+    # runs, and one page already opens connections and fills statement caches.
+    side.search(experiment_id, None, SEARCH_ORDER, page_size, None)
     seconds = []
     outcome: tuple[int, str] = (0, "")
     for r in range(repeats):
@@ -419,69 +295,3 @@ def bench_scan(
 
 def _digest(found: list[tuple[str, float]]) -> str:
     return hashlib.sha256("\n".join(name for name, _ in found).encode()).hexdigest()
-
-
-# -- the worker side of the JSON-lines protocol ---------------------------------------
-
-
-def protocol_stream() -> TextIO:
-    """Reserve the real stdout for the protocol; stray prints of libraries go to stderr."""
-    out = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    return out
-
-
-def serve(side_factory: Callable[[dict[str, Any]], Side]) -> None:
-    """Answer the orchestrator's commands until stdin closes."""
-    out = protocol_stream()
-
-    def emit(**event: Any) -> None:
-        out.write(json.dumps(event) + "\n")
-
-    config = json.loads(sys.stdin.readline())
-    side = side_factory(config)
-    emit(event="ready", versions=getattr(side, "versions", {}))
-    for line in sys.stdin:
-        command = json.loads(line)
-        task = command["task"]
-
-        def progress(done: int, total: int, task: str = task) -> None:
-            emit(event="progress", task=task, done=done, total=total)
-
-        try:
-            emit(event="result", task=task, result=run_command(side, command, progress))
-        except Exception as exc:
-            emit(
-                event="error",
-                task=task,
-                error=f"{type(exc).__name__}: {exc}",
-                traceback=traceback.format_exc(),
-            )
-
-
-def run_command(side: Side, command: dict[str, Any], progress: Progress) -> dict[str, Any]:
-    task = command["task"]
-    if task == "log_metric":
-        return bench_log_metric(side, command["calls"], command["repeats"], progress)
-    if task == "fluent":
-        return bench_fluent(side, command["calls"], command["repeats"], progress)
-    if task == "log_batch":
-        return bench_log_batch(
-            side, command["batches"], command["batch_size"], command["repeats"], progress
-        )
-    if task == "create_runs":
-        return bench_create_runs(side, command["runs"], command["repeats"], progress)
-    if task == "seed":
-        return seed_runs(side, command["experiment"], command["runs"], command["seed"])
-    if task == "search":
-        return bench_search(side, command["experiment_id"], command["repeats"], progress)
-    if task == "scan":
-        return bench_scan(
-            side,
-            command["experiment_id"],
-            command["runs"],
-            command["page_size"],
-            command["repeats"],
-            progress,
-        )
-    raise ValueError(f"unknown task {task!r}")

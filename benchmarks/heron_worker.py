@@ -12,6 +12,7 @@ import json
 import platform
 import resource
 import sys
+import time
 import tracemalloc
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,8 @@ from typing import Any
 import sqlalchemy
 
 import heron
-from bench_common import RunSpec, Side, scan, serve
+from bench_common import RunSpec, Side, scan
+from bench_protocol import serve
 from heron.entities import Metric, Param, RunTag
 
 
@@ -137,7 +139,9 @@ def memscan(uri: str, experiment_id: str, page_size: int) -> dict[str, Any]:
         if anon is not None and peak_anon is not None:
             peak_anon = max(peak_anon, anon)
 
+    start = time.perf_counter()
     count, _ = scan(side, experiment_id, page_size, sample)
+    seconds = time.perf_counter() - start
     rss_growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base_max
     # Second pass under tracemalloc (slow, so not the one whose RSS is read above).
     tracemalloc.start()
@@ -147,6 +151,7 @@ def memscan(uri: str, experiment_id: str, page_size: int) -> dict[str, Any]:
     return {
         "runs": count,
         "page_size": page_size,
+        "seconds": seconds,
         "rss_growth_mib": rss_growth / 1024,  # ru_maxrss is in KiB on Linux
         "anon_growth_mib": None if base_anon is None else (peak_anon - base_anon) / 1024,
         "python_peak_mib": python_peak / 2**20,

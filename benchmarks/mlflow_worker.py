@@ -15,7 +15,8 @@ import sqlalchemy
 from mlflow import MlflowClient
 from mlflow.entities import Metric, Param, RunTag
 
-from bench_common import RunSpec, Side, serve
+from bench_common import RunSpec, Side
+from bench_protocol import serve
 
 
 class MlflowSide:

@@ -242,10 +242,9 @@ def log_metrics(
     run = _require_run()
     when = now_ms() if timestamp is None else timestamp
     # Validate here so that bad input fails at the call, not later on a worker thread.
-    points = [
-        TrackingService.clean_metric(Metric(key, value, when, step or 0))
-        for key, value in metrics.items()
-    ]
+    points = TrackingService.clean_metrics(
+        [Metric(key, value, when, step or 0) for key, value in metrics.items()]
+    )
     _get_logger().enqueue(run.id, points)
 
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 
+@functools.lru_cache(maxsize=1)
 def current_user() -> str:
     try:
         return getpass.getuser()

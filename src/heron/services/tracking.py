@@ -198,7 +198,7 @@ class TrackingService:
         tags: Sequence[RunTag] = (),
     ) -> None:
         v.check_batch_size(len(metrics), len(params), len(tags))
-        clean_metrics = [self.clean_metric(m) for m in metrics]
+        clean_metrics = v.clean_metrics(metrics)
         clean_params = [
             Param(v.validate_key("param", p.key), v.validate_param_value(p.key, p.value))
             for p in params
@@ -209,14 +209,8 @@ class TrackingService:
         self.store.log_batch(run_id, clean_metrics, clean_params, clean_tags)
 
     @staticmethod
-    def clean_metric(metric: Metric) -> Metric:
-        key = v.validate_key("metric", metric.key)
-        return Metric(
-            key,
-            v.validate_metric_value(key, metric.value),
-            v.validate_timestamp(key, metric.timestamp),
-            v.validate_step(key, metric.step),
-        )
+    def clean_metrics(metrics: Sequence[Metric]) -> list[Metric]:
+        return v.clean_metrics(metrics)
 
     def log_metric(
         self, run_id: str, key: str, value: float, *, step: int = 0, timestamp: int | None = None

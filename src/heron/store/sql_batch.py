@@ -1,4 +1,4 @@
-"""The hot write path: one batch of metrics, params and tags in one transaction.
+"""The hot write path: creating and ending runs, and batches of metrics, params and tags.
 
 Statements here are plain SQL run on the DBAPI cursor. Building them with SQLAlchemy
 Core cost ~400 µs per single-metric batch on SQLite (statement construction and
@@ -17,6 +17,15 @@ from heron.entities import LifecycleStage, Metric, Param, RunTag
 from heron.errors import InvalidArgument, NotFound
 
 _RUN_STAGE = "SELECT lifecycle_stage FROM runs WHERE run_id = ?"
+_EXPERIMENT = "SELECT lifecycle_stage, artifact_location FROM experiments WHERE experiment_id = ?"
+_INSERT_RUN = (
+    "INSERT INTO runs (run_id, experiment_id, name, status, start_time, end_time, user_id, "
+    "source, git_commit, parent_run_id, lifecycle_stage, artifact_uri) "
+    "VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, 'active', ?)"
+)
+_INSERT_TAG = "INSERT INTO run_tags (run_id, key, value) VALUES (?, ?, ?)"
+# Column names come from this fixed set only, never from input.
+_UPDATABLE_RUN_COLUMNS = ("status", "end_time", "name")
 _INSERT_PARAM = (
     "INSERT INTO params (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT (run_id, key) DO NOTHING"
 )
@@ -46,7 +55,11 @@ class BatchWriter:
         def adapt(sql: str) -> str:
             return sql.replace("?", "%s") if dialect == "postgresql" else sql
 
+        self._adapt = adapt
         self._run_stage = adapt(_RUN_STAGE)
+        self._experiment = adapt(_EXPERIMENT)
+        self._insert_run = adapt(_INSERT_RUN)
+        self._insert_tag = adapt(_INSERT_TAG)
         self._insert_param = adapt(_INSERT_PARAM)
         self._run_params = adapt(_RUN_PARAMS)
         self._upsert_tag = adapt(_UPSERT_TAG)
@@ -60,6 +73,40 @@ class BatchWriter:
             raise NotFound(f"no run with id {run_id!r}")
         if row[0] != LifecycleStage.ACTIVE.value:
             raise InvalidArgument(f"run {run_id} is deleted: restore it before changing it")
+
+    def experiment_for_new_run(self, cursor: Any, experiment_key: int) -> str:
+        """The artifact location of an active experiment; refuses missing or deleted ones."""
+        cursor.execute(self._experiment, (experiment_key,))
+        row = cursor.fetchone()
+        if row is None:
+            raise NotFound(f"no experiment with id {str(experiment_key)!r}")
+        if row[0] != LifecycleStage.ACTIVE.value:
+            raise InvalidArgument(
+                f"experiment {experiment_key} is deleted: restore it before adding runs"
+            )
+        return str(row[1])
+
+    def insert_run(self, cursor: Any, values: tuple[Any, ...], tags: dict[str, str]) -> None:
+        """``values``: run_id, experiment_id, name, status, start_time, user, source,
+        git_commit, parent_run_id, artifact_uri."""
+        cursor.execute(self._insert_run, values)
+        if tags:
+            cursor.executemany(self._insert_tag, [(values[0], k, v) for k, v in tags.items()])
+
+    def update_run(self, cursor: Any, run_id: str, changes: dict[str, Any]) -> None:
+        columns = [c for c in _UPDATABLE_RUN_COLUMNS if c in changes]
+        if not columns:
+            self.require_active_run(cursor, run_id)
+            return
+        assignments = ", ".join(f"{column} = ?" for column in columns)
+        cursor.execute(
+            self._adapt(
+                f"UPDATE runs SET {assignments} WHERE run_id = ? AND lifecycle_stage = 'active'"
+            ),
+            (*(changes[c] for c in columns), run_id),
+        )
+        if cursor.rowcount == 0:
+            self.require_active_run(cursor, run_id)  # raises NotFound or "deleted"
 
     def write(
         self,
