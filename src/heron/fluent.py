@@ -307,12 +307,8 @@ def search_runs(
     flush()
     client = _get_client()
     if experiments is None:
-        names: list[str] = [
-            _experiment.id
-            if _experiment is not None
-            else client.get_or_create_experiment(DEFAULT_EXPERIMENT_NAME).id
-        ]
-        ids = names
+        current = _experiment or client.get_or_create_experiment(DEFAULT_EXPERIMENT_NAME)
+        ids = [current.id]
     else:
         wanted = [experiments] if isinstance(experiments, str) else list(experiments)
         ids = [client.resolve_experiment(e).id for e in wanted]

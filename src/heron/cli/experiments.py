@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from heron.cli import output
-from heron.cli.state import all_experiments, client, resolve_deleted_experiment
+from heron.cli.state import all_experiments, client
 from heron.entities import LifecycleStage
 from heron.store import ViewType
 
@@ -121,7 +121,8 @@ def delete(ctx: typer.Context, name_or_id: NameOrId) -> None:
 def restore(ctx: typer.Context, name_or_id: NameOrId) -> None:
     """Restore a deleted experiment."""
     heron = client(ctx)
-    experiment = resolve_deleted_experiment(heron, name_or_id)
+    # Names are looked up in every lifecycle stage, so a deleted one is found.
+    experiment = heron.resolve_experiment(name_or_id)
     if experiment.lifecycle_stage is LifecycleStage.ACTIVE:
         typer.echo(f"Experiment {experiment.name!r} (id {experiment.id}) is already active")
         return

@@ -53,24 +53,6 @@ def all_experiments(heron: Client, view: ViewType = ViewType.ACTIVE_ONLY) -> lis
             return found
 
 
-def resolve_deleted_experiment(heron: Client, name_or_id: str) -> Experiment:
-    """Like ``Client.resolve_experiment``, and sure to find a deleted experiment by name.
-
-    Today ``resolve_experiment`` already looks names up in every lifecycle stage; the
-    fallback keeps `heron experiments restore NAME` working should that lookup ever
-    become active-only.
-    """
-    try:
-        return heron.resolve_experiment(name_or_id)
-    except NotFound:
-        # name_like is a LIKE pattern: it may match more than the name, never less.
-        page = heron.search_experiments(view=ViewType.DELETED_ONLY, name_like=name_or_id)
-        for experiment in page.items:
-            if experiment.name == name_or_id:
-                return experiment
-        raise
-
-
 def resolve_run(heron: Client, run_id: str) -> Run:
     """A run by full id, or by a unique prefix of one as shown in `heron runs list`."""
     try:

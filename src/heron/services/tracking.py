@@ -19,7 +19,7 @@ from heron.entities import (
     RunStatus,
     RunTag,
 )
-from heron.errors import InvalidArgument, NotFound
+from heron.errors import AlreadyExists, InvalidArgument, NotFound
 from heron.search import parse_filter, parse_order_by
 from heron.services import validation as v
 from heron.store.base import TrackingStore, ViewType
@@ -89,7 +89,7 @@ class TrackingService:
             return found
         try:
             return self.create_experiment(name)
-        except Exception:
+        except AlreadyExists:
             # Another process may have created it between our read and write.
             again = self.store.find_experiment_by_name(name)
             if again is None:
