@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from heron.entities import FileInfo
 from heron.errors import InvalidArgument
@@ -37,6 +38,20 @@ class ArtifactRepository(ABC):
         for file in sorted(p for p in local_dir.rglob("*") if p.is_file()):
             relative = file.relative_to(local_dir).as_posix()
             self.upload_file(file, f"{artifact_path}/{relative}" if artifact_path else relative)
+
+    @abstractmethod
+    def write_stream(self, artifact_path: str, stream: BinaryIO) -> int:
+        """Store what ``stream`` yields at ``artifact_path`` atomically; return the byte count.
+
+        Reads in chunks, so a file of any size never sits in memory.
+        """
+
+    @abstractmethod
+    def open_read(self, artifact_path: str) -> BinaryIO:
+        """A binary file object reading the artifact; the caller closes it.
+
+        Raises NotFound if there is no file at ``artifact_path``.
+        """
 
     @abstractmethod
     def list(self, artifact_path: str = "") -> list[FileInfo]:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import fsspec
 
 from heron.artifacts.base import ArtifactRepository, clean_artifact_path
 from heron.entities import FileInfo
 from heron.errors import NotFound
+
+CHUNK_SIZE = 1 << 20  # 1 MiB: big enough for throughput, small enough to stream anything
+TEMP_PREFIX = ".heron-upload-"
 
 
 class FsspecArtifactRepository(ArtifactRepository):
@@ -30,23 +32,45 @@ class FsspecArtifactRepository(ArtifactRepository):
         return f"{self._root}/{clean}" if clean else self._root
 
     def upload_file(self, local_file: Path, artifact_path: str) -> None:
-        target = self._full(artifact_path)
         if self._is_local:
-            # Copy to a temporary name beside the target, then rename: readers never see a
-            # half-written file, and a crash leaves only a stray temp file.
-            directory = os.path.dirname(target)
-            os.makedirs(directory, exist_ok=True)
-            fd, temp = tempfile.mkstemp(dir=directory, prefix=".heron-upload-")
-            os.close(fd)
-            try:
-                shutil.copyfile(local_file, temp)
-                os.replace(temp, target)
-            except BaseException:
-                if os.path.exists(temp):
-                    os.unlink(temp)
-                raise
+            with local_file.open("rb") as source:
+                self.write_stream(artifact_path, source)
             return
-        self._fs.put_file(str(local_file), target)
+        self._fs.put_file(str(local_file), self._full(artifact_path))
+
+    def write_stream(self, artifact_path: str, stream: BinaryIO) -> int:
+        target = self._full(artifact_path)
+        if not self._is_local:
+            written = 0
+            with self._fs.open(target, "wb") as sink:
+                while chunk := stream.read(CHUNK_SIZE):
+                    sink.write(chunk)
+                    written += len(chunk)
+            return written
+        # Write to a temporary name beside the target, then rename: readers never see a
+        # half-written file, and a crash leaves only a stray temp file.
+        directory = os.path.dirname(target)
+        os.makedirs(directory, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=directory, prefix=TEMP_PREFIX)
+        written = 0
+        try:
+            with os.fdopen(fd, "wb") as sink:
+                while chunk := stream.read(CHUNK_SIZE):
+                    sink.write(chunk)
+                    written += len(chunk)
+            os.replace(temp, target)
+        except BaseException:
+            if os.path.exists(temp):
+                os.unlink(temp)
+            raise
+        return written
+
+    def open_read(self, artifact_path: str) -> BinaryIO:
+        source = self._full(artifact_path)
+        if not self._fs.isfile(source):
+            raise NotFound(f"no artifact file at {artifact_path!r} under {self.root_uri}")
+        handle: BinaryIO = self._fs.open(source, "rb")
+        return handle
 
     def list(self, artifact_path: str = "") -> list[FileInfo]:
         base = self._full(artifact_path)
@@ -56,7 +80,7 @@ class FsspecArtifactRepository(ArtifactRepository):
         infos = []
         for entry in self._fs.ls(base, detail=True):
             name = entry["name"].rstrip("/").rsplit("/", 1)[-1]
-            if name.startswith(".heron-upload-"):
+            if name.startswith(TEMP_PREFIX):
                 continue
             is_dir = entry["type"] == "directory"
             infos.append(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from heron.artifacts import ArtifactRepository, artifact_repository, clean_artifact_path
 from heron.entities import (
@@ -291,6 +292,20 @@ class TrackingService:
             repository.upload_file(local, name)
         else:
             raise NotFound(f"cannot log artifact {str(local)!r}: no such file or directory")
+
+    def write_artifact(self, run_id: str, path: str, stream: BinaryIO) -> int:
+        """Store a stream as the artifact file ``path`` of an active run; return its size."""
+        destination = clean_artifact_path(path)
+        if not destination:
+            raise InvalidArgument("an artifact upload needs a file path, e.g. plots/roc.png")
+        run = self.store.get_run(run_id)
+        if run.lifecycle_stage is LifecycleStage.DELETED:
+            raise InvalidArgument(f"run {run_id} is deleted: restore it before changing it")
+        return self._repository_for(run.artifact_uri).write_stream(destination, stream)
+
+    def open_artifact(self, run_id: str, path: str) -> BinaryIO:
+        """A binary file object streaming one artifact file; the caller closes it."""
+        return self._repository(run_id).open_read(clean_artifact_path(path))
 
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
         return self._repository(run_id).list(clean_artifact_path(path))
