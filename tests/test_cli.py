@@ -108,9 +108,19 @@ def test_exit_code_for_each_error(error: HeronError, code: int) -> None:
 
 
 def test_bad_tracking_uri_is_a_clean_invalid_argument(tmp_path: Path) -> None:
-    result = heron("http://localhost:5000", "experiments", "list")
+    result = heron("mysql://localhost/heron", "experiments", "list")
     assert result.exit_code == 2
-    assert result.stderr.startswith("Error: http://localhost:5000 is a tracking server")
+    assert result.stderr.startswith("Error: unsupported tracking URI 'mysql://localhost/heron'")
+    assert "Traceback" not in result.output
+
+
+def test_unreachable_server_is_a_clean_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import heron.client.http_transport as http_transport
+
+    monkeypatch.setattr(http_transport.time, "sleep", lambda _seconds: None)  # skip backoff
+    result = heron("http://127.0.0.1:9", "experiments", "list")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: cannot reach the Heron server at http://127.0.0.1:9")
     assert "Traceback" not in result.output
 
 

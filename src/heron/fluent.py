@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from heron.client.batch_logger import BatchLogger
 from heron.client.client import Client
+from heron.client.transport import TrackingTransport
 from heron.entities import Experiment, Metric, Run, RunInput, RunStatus
 from heron.errors import InvalidArgument
 from heron.services import DEFAULT_EXPERIMENT_NAME
@@ -96,9 +97,10 @@ def set_tracking_uri(uri: str | None) -> None:
 
 
 def get_tracking_uri() -> str:
-    from heron.client.config import resolve
+    from heron.client import config
 
-    return resolve(_tracking_uri).store_uri
+    uri = config.tracking_uri(_tracking_uri)
+    return uri if config.is_remote(uri) else config.resolve(uri).store_uri
 
 
 def _get_client() -> Client:
@@ -109,7 +111,7 @@ def _get_client() -> Client:
         return _client
 
 
-def _service() -> TrackingService:
+def _service() -> TrackingTransport:
     return _get_client().service
 
 

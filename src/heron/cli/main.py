@@ -8,6 +8,7 @@ import typer
 
 from heron.cli import db, experiments, runs
 from heron.cli.errors import HeronGroup
+from heron.cli.server import server
 from heron.cli.state import State
 from heron.client.config import TRACKING_URI_ENV
 
@@ -29,6 +30,7 @@ app = typer.Typer(
 app.add_typer(experiments.app, name="experiments")
 app.add_typer(runs.app, name="runs")
 app.add_typer(db.app, name="db")
+app.command("server")(server)
 
 
 @app.callback()

@@ -17,6 +17,8 @@ import yaml
 from heron.client import config as tracking_config
 from heron.client.context import current_source, current_user, source_git_commit
 from heron.client.datasets import describe
+from heron.client.http_transport import HttpTransport
+from heron.client.transport import TrackingTransport
 from heron.entities import (
     Experiment,
     FileInfo,
@@ -39,6 +41,14 @@ def open_local_service(tracking_uri: str | None = None) -> TrackingService:
     return TrackingService(SqlTrackingStore(resolved.store_uri), resolved.artifact_root)
 
 
+def open_transport(tracking_uri: str | None = None) -> TrackingTransport:
+    """A Heron server for http(s):// URIs, else the embedded store."""
+    uri = tracking_config.tracking_uri(tracking_uri)
+    if tracking_config.is_remote(uri):
+        return HttpTransport(uri)
+    return open_local_service(uri)
+
+
 class Client:
     """Track experiments and runs.
 
@@ -47,16 +57,20 @@ class Client:
     >>> client.log_metric(run.id, "auc", 0.91)
     """
 
-    def __init__(self, tracking_uri: str | None = None) -> None:
+    def __init__(
+        self, tracking_uri: str | None = None, *, transport: TrackingTransport | None = None
+    ) -> None:
+        """``tracking_uri``: a folder, ``sqlite:///...``, ``postgresql://...`` or the
+        ``http(s)://`` address of a Heron server. ``transport`` overrides it (tests)."""
         self.tracking_uri = tracking_uri
-        self._service = open_local_service(tracking_uri)
+        self._service = transport if transport is not None else open_transport(tracking_uri)
 
     @property
-    def service(self) -> TrackingService:
+    def service(self) -> TrackingTransport:
         return self._service
 
     def close(self) -> None:
-        self._service.store.close()
+        self._service.close()
 
     def __enter__(self) -> Client:
         return self
@@ -211,8 +225,16 @@ class Client:
         )
         self._service.log_batch(run_id, list(metrics), param_list, tag_list)
 
-    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
-        """Every point of a metric, ordered by step then time."""
+    def get_metric_history(
+        self, run_id: str, key: str, max_points: int | None = None
+    ) -> list[Metric]:
+        """Every point of a metric, ordered by step then time.
+
+        With ``max_points``, the series reduced to at most that many points for a chart:
+        each bucket keeps its lowest and highest point, and the first and last are kept.
+        """
+        if max_points is not None:
+            return self._service.get_metric_history_downsampled(run_id, key, max_points)
         points: list[Metric] = []
         token: str | None = None
         while True:
@@ -310,4 +332,4 @@ class Client:
         return self._service.download_artifacts(run_id, path, destination)
 
 
-__all__ = ["Client", "now_ms", "open_local_service"]
+__all__ = ["Client", "now_ms", "open_local_service", "open_transport"]

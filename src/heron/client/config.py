@@ -21,7 +21,16 @@ class TrackingConfig:
     artifact_root: str
 
 
-def resolve(tracking_uri: str | None = None, artifact_root: str | None = None) -> TrackingConfig:
+def tracking_uri(explicit: str | None = None) -> str:
+    """The tracking URI in force: the argument, then HERON_TRACKING_URI, then ./.heron."""
+    return explicit or os.environ.get(TRACKING_URI_ENV) or DEFAULT_DIRECTORY
+
+
+def is_remote(uri: str) -> bool:
+    return uri.startswith(("http://", "https://"))
+
+
+def resolve(explicit: str | None = None, artifact_root: str | None = None) -> TrackingConfig:
     """Resolve the tracking location.
 
     Order: the argument, then ``HERON_TRACKING_URI``, then ``./.heron/`` (SQLite file
@@ -29,12 +38,11 @@ def resolve(tracking_uri: str | None = None, artifact_root: str | None = None) -
     ``sqlite:///dir/x.db`` keeps artifacts in ``dir/artifacts``; PostgreSQL keeps them
     under ``HERON_ARTIFACT_ROOT`` or ``./.heron/artifacts``.
     """
-    uri = tracking_uri or os.environ.get(TRACKING_URI_ENV) or DEFAULT_DIRECTORY
+    uri = tracking_uri(explicit)
     artifacts = artifact_root or os.environ.get(ARTIFACT_ROOT_ENV)
-    if uri.startswith(("http://", "https://")):
+    if is_remote(uri):
         raise InvalidArgument(
-            f"{uri} is a tracking server; this version of Heron tracks into a database "
-            "directly: use sqlite:///path/heron.db, postgresql://..., or a folder path"
+            f"{uri} is a tracking server, not a database: open it with heron.Client({uri!r})"
         )
     if uri.startswith("sqlite:"):
         database = uri.split("sqlite:///", 1)[-1] if uri.startswith("sqlite:///") else ""

@@ -7,7 +7,12 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-from heron.artifacts import ArtifactRepository, artifact_repository, clean_artifact_path
+from heron.artifacts import (
+    ArtifactRepository,
+    StoredArtifact,
+    artifact_repository,
+    clean_artifact_path,
+)
 from heron.entities import (
     Experiment,
     FileInfo,
@@ -45,6 +50,9 @@ class TrackingService:
         self.artifact_root = artifact_root.rstrip("/")
         self._repository_for = repository_for
         self._clock = clock
+
+    def close(self) -> None:
+        self.store.close()
 
     # -- experiments -------------------------------------------------------------------
 
@@ -240,6 +248,18 @@ class TrackingService:
             run_id, key, v.validate_max_results(max_results), page_token
         )
 
+    def get_metric_history_downsampled(
+        self, run_id: str, key: str, max_points: int
+    ) -> list[Metric]:
+        """The whole series reduced to at most ``max_points`` points (min/max per bucket)."""
+        from heron.services.downsample import MIN_POINTS, downsampled_history
+
+        if not MIN_POINTS <= max_points <= v.MAX_RESULTS:
+            raise InvalidArgument(
+                f"max_points must be between {MIN_POINTS} and {v.MAX_RESULTS}, got {max_points}"
+            )
+        return downsampled_history(self, run_id, key, max_points)
+
     def log_inputs(self, run_id: str, inputs: Sequence[RunInput]) -> None:
         for run_input in inputs:
             ds = run_input.dataset
@@ -293,8 +313,8 @@ class TrackingService:
         else:
             raise NotFound(f"cannot log artifact {str(local)!r}: no such file or directory")
 
-    def write_artifact(self, run_id: str, path: str, stream: BinaryIO) -> int:
-        """Store a stream as the artifact file ``path`` of an active run; return its size."""
+    def write_artifact(self, run_id: str, path: str, stream: BinaryIO) -> StoredArtifact:
+        """Store a stream as the artifact file ``path`` of an active run (size and sha256)."""
         destination = clean_artifact_path(path)
         if not destination:
             raise InvalidArgument("an artifact upload needs a file path, e.g. plots/roc.png")

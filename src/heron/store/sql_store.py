@@ -73,7 +73,11 @@ class SqlTrackingStore(TrackingStore):
         if self.dialect == "sqlite":
             for engine in (self._engines.reader, self._engines.writer):
                 event.listen(engine, "connect", _register_sqlite_functions)
-        self._ensure_schema(upgrade)
+        try:
+            self._ensure_schema(upgrade)
+        except BaseException:
+            self._engines.dispose()  # stop the checkpointer thread of a store never opened
+            raise
         self._insert = sqlite.insert if self.dialect == "sqlite" else postgresql.insert
         self._batch_writer = BatchWriter(self.dialect)
 

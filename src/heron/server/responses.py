@@ -1,0 +1,61 @@
+"""JSON responses and the per-app state the routes share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any
+
+import orjson
+from fastapi import Depends, Request
+from starlette.responses import Response
+
+from heron.services import TrackingService
+from heron.store import SqlTrackingStore
+
+if TYPE_CHECKING:
+    from heron.server.observability import RequestMetrics
+    from heron.server.settings import ServerSettings
+
+
+class JSONBytes(Response):
+    """JSON via orjson: about 5x faster than the standard library on a page of 1,000 runs.
+
+    The wire codecs already turn non-finite metric values into strings; orjson writes any
+    other NaN (say, in a dataset profile) as null instead of failing the whole response.
+    """
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def json_response(content: Any, status_code: int = 200) -> Response:
+    return JSONBytes(content, status_code=status_code)
+
+
+def no_content() -> Response:
+    return Response(status_code=204)
+
+
+@dataclass(frozen=True)
+class ServerState:
+    """What one app instance owns; kept on ``app.state.heron`` (no module-level singletons)."""
+
+    settings: ServerSettings
+    store: SqlTrackingStore
+    service: TrackingService
+    metrics: RequestMetrics
+
+
+def server_state(request: Request) -> ServerState:
+    state: ServerState = request.app.state.heron
+    return state
+
+
+async def _tracking_service(request: Request) -> TrackingService:
+    # async so FastAPI resolves it on the event loop instead of a threadpool hop.
+    return server_state(request).service
+
+
+ServiceDep = Annotated[TrackingService, Depends(_tracking_service)]
