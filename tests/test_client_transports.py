@@ -134,3 +134,14 @@ def test_downsampled_history(client: heron.Client) -> None:
     assert [p.step for p in points] == sorted(p.step for p in points)
     with pytest.raises(InvalidArgument, match="max_points"):
         client.get_metric_history(run.id, "loss", max_points=1)
+
+
+def test_a_batch_resent_with_its_request_id_is_stored_once(client: heron.Client) -> None:
+    run = client.create_run(client.create_experiment("idempotent").id)
+    batch = [Metric("loss", float(i), 1, i) for i in range(10)]
+    client.log_batch(run.id, metrics=batch, request_id="batch-1")
+    client.log_batch(run.id, metrics=batch, request_id="batch-1")  # a retry or a replay
+    client.log_batch(run.id, metrics=batch[:2], request_id="batch-2")
+    assert len(client.get_metric_history(run.id, "loss")) == 12
+    with pytest.raises(InvalidArgument):
+        client.log_batch(run.id, metrics=batch, request_id="x" * 65)

@@ -17,6 +17,7 @@ __all__ = [
     "PermissionDenied",
     "SearchSyntaxError",
     "Unauthenticated",
+    "Unavailable",
 ]
 
 
@@ -65,6 +66,13 @@ class PermissionDenied(HeronError):
 
 class Unauthenticated(HeronError):
     """The caller could not be identified."""
+
+
+class Unavailable(HeronError):
+    """The tracking server could not be reached, or answered that it is overloaded.
+
+    Nothing was stored by the failed request; retrying later is safe.
+    """
 
 
 class GateFailed(HeronError):

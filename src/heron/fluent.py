@@ -14,8 +14,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
+from heron.client import config
 from heron.client.batch_logger import BatchLogger
 from heron.client.client import Client
+from heron.client.http_transport import HttpTransport
+from heron.client.spool import Spool, default_spool_dir
 from heron.client.transport import TrackingTransport
 from heron.entities import Experiment, Metric, Run, RunInput, RunStatus
 from heron.errors import InvalidArgument
@@ -31,6 +34,7 @@ _state_lock = threading.RLock()
 _tracking_uri: str | None = None
 _client: Client | None = None
 _logger: BatchLogger | None = None
+_logger_transport: HttpTransport | None = None
 _experiment: Experiment | None = None
 _active_runs: list[ActiveRun] = []
 
@@ -97,8 +101,6 @@ def set_tracking_uri(uri: str | None) -> None:
 
 
 def get_tracking_uri() -> str:
-    from heron.client import config
-
     uri = config.tracking_uri(_tracking_uri)
     return uri if config.is_remote(uri) else config.resolve(uri).store_uri
 
@@ -116,11 +118,22 @@ def _service() -> TrackingTransport:
 
 
 def _get_logger() -> BatchLogger:
-    global _logger
+    global _logger, _logger_transport
     with _state_lock:
         if _logger is None:
             service = _service()
-            _logger = BatchLogger(lambda run_id, metrics: service.log_batch(run_id, metrics))
+            client = _get_client()
+            spool = Spool(default_spool_dir(), config.tracking_uri(client.tracking_uri))
+            sender: TrackingTransport = service
+            if isinstance(service, HttpTransport):
+                # Fail fast to the spool, which retries with its own backoff, instead of
+                # holding batches in memory for the long retry budget of direct calls.
+                sender = _logger_transport = service.with_retries(1)
+
+            def send(run_id: str, metrics: Sequence[Metric], request_id: str) -> None:
+                sender.log_batch(run_id, metrics, request_id=request_id)
+
+            _logger = BatchLogger(send, spool=spool)
         return _logger
 
 
@@ -225,10 +238,15 @@ def _end(run: ActiveRun, status: RunStatus, *, raise_errors: bool) -> None:
             _log.error("metrics of run %s could not all be stored: %s", run.id, error)
 
 
-def flush(timeout: float | None = None) -> None:
-    """Wait until every metric logged so far is stored."""
+def flush(timeout: float = 30.0) -> None:
+    """Wait until every metric logged so far is stored.
+
+    If the tracking server is unreachable, waits at most ``timeout`` seconds for it;
+    what is still unsent then stays in the on-disk spool, resent when the server
+    answers (or by ``heron sync`` if this process ends first).
+    """
     if _logger is not None:
-        _logger.flush(timeout)
+        _logger.flush(spool_timeout=timeout)
 
 
 def log_metric(
@@ -335,13 +353,16 @@ def search_runs(
 
 
 def _shutdown_logger() -> None:
-    global _logger
+    global _logger, _logger_transport
     with _state_lock:
         if _logger is not None:
             try:
                 _logger.close(timeout=60)
             finally:
                 _logger = None
+                if _logger_transport is not None:
+                    _logger_transport.close()
+                    _logger_transport = None
 
 
 @atexit.register

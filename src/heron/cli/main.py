@@ -10,6 +10,7 @@ from heron.cli import db, experiments, runs
 from heron.cli.errors import HeronGroup
 from heron.cli.server import server
 from heron.cli.state import State
+from heron.cli.sync import sync
 from heron.client.config import TRACKING_URI_ENV
 
 app = typer.Typer(
@@ -31,6 +32,7 @@ app.add_typer(experiments.app, name="experiments")
 app.add_typer(runs.app, name="runs")
 app.add_typer(db.app, name="db")
 app.command("server")(server)
+app.command("sync")(sync)
 
 
 @app.callback()

@@ -3,25 +3,58 @@
 ``heron.log_metric`` only validates and enqueues (a few microseconds); a worker
 thread sends whatever has accumulated as one batch per run. Under load batches
 grow by themselves, so a training loop is never slowed by the store.
+
+When the tracking server is unreachable (``Unavailable``), batches go to a spool file
+on disk with their request ids and are resent, in order, once the server answers
+again; ``heron sync`` replays the spool of a process that died first.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
+import uuid
 from collections import defaultdict, deque
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
+from heron.client.spool import Spool
 from heron.entities import Metric
-from heron.errors import HeronError
+from heron.errors import HeronError, Unavailable
 
-Sender = Callable[[str, Sequence[Metric]], None]
+# send(run_id, metrics, request_id)
+Sender = Callable[[str, Sequence[Metric], str], None]
+
+_log = logging.getLogger("heron")
+
+
+@dataclass(frozen=True)
+class _Batch:
+    run_id: str
+    request_id: str
+    metrics: tuple[Metric, ...]
 
 
 class BatchLogger:
-    def __init__(self, send: Sender, *, max_batch: int = 5_000) -> None:
+    def __init__(
+        self,
+        send: Sender,
+        *,
+        max_batch: int = 5_000,
+        spool: Spool | None = None,
+        retry_interval: float = 1.0,
+        max_retry_interval: float = 30.0,
+    ) -> None:
         self._send = send
         self._max_batch = max_batch
+        self._spool = spool
+        self._retry_interval = retry_interval
+        self._max_retry_interval = max_retry_interval
         self._queue: deque[tuple[str, Metric]] = deque()
+        self._spooled: list[_Batch] = []  # the spool file's content, in order
+        self._next_retry = 0.0
+        self._backoff = retry_interval
         self._lock = threading.Condition()
         self._in_flight = 0
         self._errors: list[BaseException] = []
@@ -43,41 +76,112 @@ class BatchLogger:
     def _work(self) -> None:
         while True:
             with self._lock:
-                while not self._queue and not self._closed:
-                    self._lock.wait()
-                if not self._queue and self._closed:
+                while not self._has_work() and not self._closed:
+                    timeout = self._seconds_to_retry()
+                    self._lock.wait(timeout)
+                if self._closed and not self._has_work():
                     return
-                taken = [
-                    self._queue.popleft() for _ in range(min(len(self._queue), self._max_batch))
-                ]
+                count = min(len(self._queue), self._max_batch)
+                taken = [self._queue.popleft() for _ in range(count)]
                 self._in_flight += len(taken)
-            by_run: dict[str, list[Metric]] = defaultdict(list)
-            for run_id, metric in taken:
-                by_run[run_id].append(metric)
-            for run_id, metrics in by_run.items():
-                try:
-                    self._send(run_id, metrics)
-                except BaseException as exc:  # kept and re-raised by flush() in the caller
-                    with self._lock:
-                        self._errors.append(exc)
-            with self._lock:
-                self._in_flight -= len(taken)
-                self._lock.notify_all()
+            try:
+                self._retry_spooled()
+                for batch in _group(taken):
+                    self._deliver(batch)
+            finally:
+                with self._lock:
+                    self._in_flight -= len(taken)
+                    self._lock.notify_all()
 
-    def flush(self, timeout: float | None = None) -> None:
-        """Wait until everything enqueued so far is stored; raise the first send error."""
+    def _has_work(self) -> bool:
+        return bool(self._queue) or (bool(self._spooled) and self._seconds_to_retry() == 0)
+
+    def _seconds_to_retry(self) -> float | None:
+        if not self._spooled:
+            return None
+        return max(0.0, self._next_retry - time.monotonic())
+
+    def _deliver(self, batch: _Batch) -> None:
+        if self._spooled:  # keep order: nothing overtakes what is already spooled
+            self._keep(batch)
+            return
+        try:
+            self._send(batch.run_id, batch.metrics, batch.request_id)
+        except Unavailable as exc:
+            _log.warning("tracking server unavailable, keeping metrics on disk: %s", exc)
+            self._keep(batch)
+        except BaseException as exc:  # kept and re-raised by flush() in the caller
+            with self._lock:
+                self._errors.append(exc)
+
+    def _keep(self, batch: _Batch) -> None:
+        if self._spool is None:
+            with self._lock:
+                self._errors.append(Unavailable("tracking server unavailable; metrics lost"))
+            return
+        self._spool.append(batch.run_id, batch.request_id, batch.metrics)
         with self._lock:
-            done = self._lock.wait_for(lambda: not self._queue and not self._in_flight, timeout)
+            if not self._spooled:
+                self._next_retry = time.monotonic() + self._backoff
+            self._spooled.append(batch)
+
+    def _retry_spooled(self) -> None:
+        with self._lock:
+            if not self._spooled or self._seconds_to_retry():
+                return
+            pending = list(self._spooled)
+        sent = 0
+        for batch in pending:
+            try:
+                self._send(batch.run_id, batch.metrics, batch.request_id)
+            except Unavailable:
+                break
+            except BaseException as exc:
+                with self._lock:
+                    self._errors.append(exc)
+            sent += 1
+        with self._lock:
+            del self._spooled[:sent]
+            if self._spooled:
+                self._backoff = min(self._backoff * 2, self._max_retry_interval)
+                self._next_retry = time.monotonic() + self._backoff
+            else:
+                self._backoff = self._retry_interval
+                if self._spool is not None:
+                    self._spool.clear()
+            self._lock.notify_all()
+
+    def flush(self, timeout: float | None = None, spool_timeout: float = 30.0) -> None:
+        """Wait until everything enqueued so far is sent; raise the first send error.
+
+        While the server is unreachable, waits at most ``spool_timeout`` seconds for it
+        to answer again, then returns with the rest safe in the spool file (resent later
+        by this process, or by ``heron sync`` if it ends first).
+        """
+        with self._lock:
+            self._lock.notify_all()
+            sent = self._lock.wait_for(lambda: not self._queue and not self._in_flight, timeout)
+            if sent and self._spooled:
+                self._lock.wait_for(lambda: not self._spooled, spool_timeout)
             errors, self._errors = self._errors, []
+            spooled = sum(len(b.metrics) for b in self._spooled)
         if errors:
             raise errors[0]
-        if not done:
+        if not sent:
             raise HeronError(f"metrics were not all stored within {timeout} s")
+        if spooled and self._spool is not None:
+            _log.warning(
+                "%d metric points are kept in %s until the tracking server answers; "
+                "`heron sync` sends them if this process ends first",
+                spooled,
+                self._spool.path,
+            )
 
     @property
     def pending(self) -> int:
         with self._lock:
-            return len(self._queue) + self._in_flight
+            spooled = sum(len(b.metrics) for b in self._spooled)
+            return len(self._queue) + self._in_flight + spooled
 
     def close(self, timeout: float | None = None) -> None:
         try:
@@ -88,3 +192,10 @@ class BatchLogger:
                 self._lock.notify_all()
             if self._thread is not None:
                 self._thread.join(timeout)
+
+
+def _group(taken: list[tuple[str, Metric]]) -> list[_Batch]:
+    by_run: dict[str, list[Metric]] = defaultdict(list)
+    for run_id, metric in taken:
+        by_run[run_id].append(metric)
+    return [_Batch(run_id, uuid.uuid4().hex, tuple(ms)) for run_id, ms in by_run.items()]

@@ -211,8 +211,13 @@ class Client:
         metrics: Sequence[Metric] = (),
         params: Sequence[Param] | Mapping[str, Any] = (),
         tags: Sequence[RunTag] | Mapping[str, Any] = (),
+        request_id: str | None = None,
     ) -> None:
-        """Log many values in one transaction; params and tags may be given as dicts."""
+        """Log many values in one transaction; params and tags may be given as dicts.
+
+        ``request_id`` makes the call idempotent: a batch with an id already applied is
+        not stored again (for retries and replays; the HTTP transport sets one itself).
+        """
         param_list = (
             [Param(k, str(v)) for k, v in params.items()]
             if isinstance(params, Mapping)
@@ -223,7 +228,7 @@ class Client:
             if isinstance(tags, Mapping)
             else list(tags)
         )
-        self._service.log_batch(run_id, list(metrics), param_list, tag_list)
+        self._service.log_batch(run_id, list(metrics), param_list, tag_list, request_id)
 
     def get_metric_history(
         self, run_id: str, key: str, max_points: int | None = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import time
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,10 +31,11 @@ from heron.entities import (
     RunTag,
     wire,
 )
-from heron.errors import AlreadyExists, HeronError, NotFound
+from heron.errors import AlreadyExists, HeronError, NotFound, Unavailable
 from heron.store.base import ViewType
 
 API = "/api/v1"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 _RETRY_ALWAYS = {429, 503}
 _RETRY_IF_SAFE = {500, 502, 504}
 _CHUNK = 1 << 20
@@ -45,14 +47,21 @@ class HttpTransport:
         base_url: str,
         *,
         timeout: float = 30.0,
-        max_retries: int = 5,
-        backoff: float = 0.2,
+        max_retries: int = 7,
+        backoff: float = 0.5,
+        max_backoff: float = 10.0,
         http_client: httpx.Client | None = None,
     ) -> None:
-        """``http_client`` lets tests pass an in-process client (e.g. Starlette's TestClient)."""
+        """Retries wait ``backoff * 2**n`` seconds (at most ``max_backoff``, with jitter):
+        with the defaults a call rides out about 20 to 35 s of server restart.
+
+        ``http_client`` lets tests pass an in-process client (e.g. Starlette's TestClient).
+        """
         self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
         self._max_retries = max_retries
         self._backoff = backoff
+        self._max_backoff = max_backoff
         self._http = http_client or httpx.Client(
             base_url=self.base_url,
             timeout=timeout,
@@ -61,6 +70,16 @@ class HttpTransport:
 
     def close(self) -> None:
         self._http.close()
+
+    def with_retries(self, max_retries: int) -> HttpTransport:
+        """Another transport to the same server with its own connections and retry budget."""
+        return HttpTransport(
+            self.base_url,
+            timeout=self.timeout,
+            max_retries=max_retries,
+            backoff=self._backoff,
+            max_backoff=self._max_backoff,
+        )
 
     # -- plumbing ----------------------------------------------------------------------
 
@@ -76,12 +95,12 @@ class HttpTransport:
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 # Nothing reached the server: retrying cannot duplicate anything.
                 if attempt >= self._max_retries:
-                    raise HeronError(
+                    raise Unavailable(
                         f"cannot reach the Heron server at {self.base_url}: {exc}"
                     ) from exc
             except httpx.TransportError as exc:
                 if not idempotent or attempt >= self._max_retries:
-                    raise HeronError(f"request to {self.base_url}{path} failed: {exc}") from exc
+                    raise Unavailable(f"request to {self.base_url}{path} failed: {exc}") from exc
             else:
                 status = response.status_code
                 retry = status in _RETRY_ALWAYS or (idempotent and status in _RETRY_IF_SAFE)
@@ -90,8 +109,9 @@ class HttpTransport:
                         raise _error_from(response)
                     return response
             attempt += 1
-            # Full jitter, so that many clients coming back together do not retry in step.
-            time.sleep(random.uniform(0, self._backoff * 2 ** (attempt - 1)))
+            # Jitter, so that many clients coming back together do not retry in step.
+            delay = min(self._backoff * 2 ** (attempt - 1), self._max_backoff)
+            time.sleep(delay / 2 + random.uniform(0, delay / 2))
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         return self._request(method, path, **kwargs).json()
@@ -230,13 +250,18 @@ class HttpTransport:
         metrics: Sequence[Metric] = (),
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
+        request_id: str | None = None,
     ) -> None:
         body = {
             "metrics": [wire.metric_to_dict(m) for m in metrics],
             "params": [wire.param_to_dict(p) for p in params],
             "tags": [wire.tag_to_dict(t) for t in tags],
         }
-        self._request("POST", f"{API}/runs/{_segment(run_id)}/batch", json=body)
+        # The id makes the batch safe to resend: the server applies each id once, so a
+        # retry after a lost response (or a spool replay) cannot store points twice.
+        headers = {IDEMPOTENCY_HEADER: request_id or uuid.uuid4().hex}
+        path = f"{API}/runs/{_segment(run_id)}/batch"
+        self._request("POST", path, json=body, headers=headers, safe=True)
 
     def log_metric(
         self, run_id: str, key: str, value: float, *, step: int = 0, timestamp: int | None = None
@@ -401,6 +426,11 @@ def _error_from(response: httpx.Response) -> HeronError:
         data = None
     if isinstance(data, dict) and isinstance(data.get("error"), dict):
         return wire.error_from_dict(data)
+    if response.status_code in _RETRY_ALWAYS or response.status_code in _RETRY_IF_SAFE:
+        # A proxy or an overloaded server, not Heron refusing the request.
+        return Unavailable(
+            f"the server answered {response.status_code} {response.reason_phrase}; try again later"
+        )
     return HeronError(
         f"the server answered {response.status_code} {response.reason_phrase}: "
         f"{response.text[:200]}"

@@ -96,6 +96,7 @@ class TrackingTransport(Protocol):
         metrics: Sequence[Metric] = (),
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
+        request_id: str | None = None,
     ) -> None: ...
 
     def log_metric(

@@ -11,11 +11,12 @@ from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from heron.server.errors import install_error_handlers
 from heron.server.observability import MetricsMiddleware, RequestMetrics
 from heron.server.observability import router as observability_router
+from heron.server.request_models import refuse_unstorable_url_text
 from heron.server.responses import JSONBytes, ServerState
 from heron.server.routes import artifacts, experiments, runs
 from heron.server.settings import ServerSettings
@@ -80,11 +81,14 @@ def create_app(settings: ServerSettings) -> FastAPI:
         # self-hosted (maybe air-gapped) server must not depend on; the spec stays.
         docs_url=None,
         redoc_url=None,
+        # Path and query text must be storable too (bodies are checked by their models).
+        dependencies=[Depends(refuse_unstorable_url_text)],
     )
     app.state.heron = ServerState(settings, store, service, metrics)
-    install_error_handlers(app)
+    routers = (experiments.router, runs.router, artifacts.router, observability_router)
+    install_error_handlers(app, [route for router in routers for route in router.routes])
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    for router in (experiments.router, runs.router, artifacts.router, observability_router):
+    for router in routers:
         app.include_router(router)
     return app
 

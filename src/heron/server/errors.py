@@ -8,13 +8,14 @@ large) get the same ``{"error": {"code", "message"}}`` shape, so a client has on
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.routing import BaseRoute, Match, Route
 
 from heron.entities import wire
 from heron.errors import (
@@ -91,10 +92,40 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return error_response(InvalidArgument(message), 400)
 
 
-async def _http_error(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    error = http_error(exc.status_code, str(exc.detail))
-    return error_response(error, exc.status_code, exc.headers)
+class AllowedMethods:
+    """The methods a request path accepts, for the ``Allow`` header RFC 9110 requires on a
+    405. Starlette names only the methods of the first route whose path matched, so
+    ``PUT /api/v1/experiments`` said ``Allow: POST`` although GET works there too."""
+
+    def __init__(self, routes: Iterable[BaseRoute]) -> None:
+        self._routes = [route for route in routes if isinstance(route, Route) and route.methods]
+
+    def __call__(self, request: Request) -> list[str]:
+        # Route.matches is PARTIAL when the path matches and the method does not.
+        matched = [r for r in self._routes if r.matches(request.scope)[0] is not Match.NONE]
+        if not matched:
+            return []
+        # As in OpenAPI, a concrete path wins over a template that also matches it:
+        # /api/v1/runs/search is POST only, even though /api/v1/runs/{run_id} matches it.
+        fewest = min(r.path.count("{") for r in matched)
+        return sorted({m for r in matched if r.path.count("{") == fewest for m in r.methods or ()})
+
+
+def _http_error_handler(
+    allowed_methods: AllowedMethods,
+) -> Callable[[Request, Exception], Awaitable[Response]]:
+    async def http_error_response(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        message, headers = str(exc.detail), dict(exc.headers or {})
+        if exc.status_code == 405 and (allowed := allowed_methods(request)):
+            headers["Allow"] = ", ".join(allowed)
+            message = (
+                f"{request.method} is not allowed on {request.url.path}; "
+                f"it accepts {', '.join(allowed)}"
+            )
+        return error_response(http_error(exc.status_code, message), exc.status_code, headers)
+
+    return http_error_response
 
 
 async def _unexpected_error(_request: Request, _exc: Exception) -> Response:
@@ -103,10 +134,11 @@ async def _unexpected_error(_request: Request, _exc: Exception) -> Response:
     return error_response(HeronError("internal server error; the server log has the details"), 500)
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(app: FastAPI, routes: Iterable[BaseRoute] = ()) -> None:
+    """Register the handlers; ``routes`` are the app's routes, for the ``Allow`` of a 405."""
     app.add_exception_handler(HeronError, _heron_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(HTTPException, _http_error_handler(AllowedMethods(routes)))
     app.add_exception_handler(Exception, _unexpected_error)
 
 

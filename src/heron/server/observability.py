@@ -13,9 +13,10 @@ import time
 from fastapi import APIRouter, Request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import generate_latest
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from heron.server import response_models as rs
 from heron.server.responses import json_response, server_state
 from heron.store import ViewType
 
@@ -87,7 +88,7 @@ class MetricsMiddleware:
 router = APIRouter(tags=["observability"])
 
 
-@router.get("/health", summary="Liveness: 200 while the process runs")
+@router.get("/health", summary="Liveness: 200 while the process runs", response_model=rs.Health)
 async def health() -> Response:
     return json_response({"status": "ok"})
 
@@ -95,7 +96,8 @@ async def health() -> Response:
 @router.get(
     "/ready",
     summary="Readiness: 200 when the metadata database answers, else 503",
-    responses={503: {"description": "the database does not answer"}},
+    response_model=rs.Readiness,
+    responses={503: {"model": rs.Readiness, "description": "the database does not answer"}},
 )
 def ready(request: Request) -> Response:
     try:
@@ -107,7 +109,12 @@ def ready(request: Request) -> Response:
     return json_response({"status": "ready"})
 
 
-@router.get("/metrics", summary="Prometheus metrics: request counts and latency per route")
+# PlainTextResponse only so that the spec says text/plain: the route sets its own type.
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics: request counts and latency per route",
+    response_class=PlainTextResponse,
+)
 def metrics(request: Request) -> Response:
     body = server_state(request).metrics.render()
     return Response(body, media_type=CONTENT_TYPE_LATEST)

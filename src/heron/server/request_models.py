@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
+import orjson
+from fastapi import Request
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from heron.entities import RunStatus, wire
 from heron.errors import InvalidArgument
@@ -21,6 +31,23 @@ def _metric_value(value: Any) -> float:
         return wire.number_from_json(value)
     except InvalidArgument as exc:
         raise ValueError(exc.message) from None
+    except OverflowError:
+        # A JSON integer such as 10**400 written out in full: float() cannot hold it (the
+        # number itself stays out of the message: it may have thousands of digits).
+        raise ValueError(
+            "metric value is an integer beyond the range of a 64-bit float (about 1.8e308); "
+            'send "Infinity" or "-Infinity" for an unbounded value'
+        ) from None
+
+
+# Every integer is stored in a 64-bit column: refuse larger ones here with a 400 (and say
+# so in the spec) instead of letting the database overflow into a 500.
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+
+
+def _int64(description: str | None = None) -> Any:
+    return Field(ge=INT64_MIN, le=INT64_MAX, description=description)
 
 
 # JSON has no NaN or infinity: the wire format sends them as strings (heron.entities.wire).
@@ -39,30 +66,99 @@ MetricValue = Annotated[
 ]
 
 
+def _unstorable_text(text: str) -> str | None:
+    """Why ``text`` cannot be stored, or None. Both databases store UTF-8 text: PostgreSQL
+    refuses NUL outright, and a lone surrogate (JSON allows ``"\\udc00"``) is no UTF-8."""
+    if "\x00" in text:
+        return "contains a NUL character (\\u0000)"
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return "contains a lone UTF-16 surrogate, which is not valid Unicode text"
+    return None
+
+
+def _find_unstorable_text(data: Any) -> str | None:
+    """The first string in decoded JSON that cannot be stored, described with its place
+    (e.g. ``field 'tags.a\\x00'``); iterative, so no nesting depth can overflow the stack."""
+    pending: list[tuple[Any, str]] = [(data, "")]
+    while pending:
+        value, where = pending.pop()
+        if isinstance(value, str):
+            problem = _unstorable_text(value)
+            if problem:
+                return f"field {where!r} {problem}" if where else f"the body {problem}"
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                place = f"{where}.{key}" if where else str(key)
+                if isinstance(key, str) and (problem := _unstorable_text(key)):
+                    owner = f"of field {where!r}" if where else "at the top level"
+                    return f"a key {owner} {problem}"
+                pending.append((item, place))
+        elif isinstance(value, list):
+            pending.extend((item, f"{where}[{i}]") for i, item in enumerate(value))
+    return None
+
+
+async def refuse_unstorable_url_text(request: Request) -> None:
+    """A dependency of every route: path and query parameters must be storable text.
+
+    URL decoding turns invalid UTF-8 into U+FFFD, so only NUL (``%00``) can get through;
+    PostgreSQL refuses it in text, which made e.g. ``GET /api/v1/runs/%00`` a 500."""
+    params = [("path", request.path_params.items()), ("query", request.query_params.multi_items())]
+    for where, items in params:
+        for name, value in items:
+            if isinstance(value, str) and "\x00" in value:
+                raise InvalidArgument(
+                    f"{where} parameter {name!r} contains a NUL character (%00), "
+                    "which is not allowed in Heron's text"
+                )
+
+
 class _Body(BaseModel):
     # Numbers become strings where a string is expected (ids, param values), as the wire
     # codecs do with str(); unknown fields are ignored so newer clients work with this server.
     model_config = ConfigDict(coerce_numbers_to_str=True, extra="ignore")
 
 
-class CreateExperiment(_Body):
+class _RequestBody(_Body):
+    """A whole request body: its text must be storable, checked once for all nested parts."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_unstorable_text(cls, data: Any) -> Any:
+        # orjson (C) serializes a 10,000-point batch in about 1 ms and fails on lone
+        # surrogates; only a body that fails it, or holds a NUL escape, gets the slower
+        # walk that finds and names the bad string. A failure for another reason (say an
+        # integer beyond 64 bits) finds nothing here and is left to the field validators.
+        try:
+            suspicious = b"\\u0000" in orjson.dumps(data)
+        except orjson.JSONEncodeError:
+            suspicious = True
+        if suspicious and (problem := _find_unstorable_text(data)):
+            raise ValueError(problem)
+        return data
+
+
+class CreateExperiment(_RequestBody):
     name: str
     artifact_location: str | None = None
     tags: dict[str, str] = Field(default_factory=dict)
 
 
-class RenameExperiment(_Body):
+class RenameExperiment(_RequestBody):
     name: str
 
 
-class TagValue(_Body):
+class TagValue(_RequestBody):
     value: str
 
 
-class CreateRun(_Body):
+class CreateRun(_RequestBody):
     experiment_id: str
     run_name: str | None = None
-    start_time: int | None = Field(None, description="milliseconds since the epoch")
+    start_time: Annotated[int | None, _int64("milliseconds since the epoch")] = None
     user: str = ""
     source: str = ""
     git_commit: str | None = None
@@ -71,21 +167,21 @@ class CreateRun(_Body):
     status: RunStatus = RunStatus.RUNNING
 
 
-class UpdateRun(_Body):
+class UpdateRun(_RequestBody):
     status: RunStatus | None = None
-    end_time: int | None = Field(None, description="milliseconds since the epoch")
+    end_time: Annotated[int | None, _int64("milliseconds since the epoch")] = None
     run_name: str | None = None
 
 
-class EndRun(_Body):
+class EndRun(_RequestBody):
     status: RunStatus = Field(RunStatus.FINISHED, description="FINISHED, FAILED or KILLED")
 
 
 class MetricPoint(_Body):
     key: str
     value: MetricValue
-    timestamp: int = Field(description="milliseconds since the epoch")
-    step: int = 0
+    timestamp: Annotated[int, _int64("milliseconds since the epoch")]
+    step: Annotated[int, _int64()] = 0
 
 
 class KeyValue(_Body):
@@ -93,7 +189,7 @@ class KeyValue(_Body):
     value: str
 
 
-class LogBatch(_Body):
+class LogBatch(_RequestBody):
     metrics: list[MetricPoint] = Field(default_factory=list)
     params: list[KeyValue] = Field(default_factory=list)
     tags: list[KeyValue] = Field(default_factory=list)
@@ -110,20 +206,31 @@ class DatasetBody(_Body):
     dataset_schema: dict[str, Any] = Field(default_factory=dict, alias="schema")
     profile: dict[str, Any] = Field(default_factory=dict)
 
+    @field_validator("dataset_schema", "profile")
+    @classmethod
+    def _storable_json(cls, value: dict[str, Any]) -> dict[str, Any]:
+        # The store keeps these as JSON text written by orjson, which has limits JSON
+        # parsing does not: integers within 64 bits, nesting under 255 levels.
+        try:
+            orjson.dumps(value)
+        except orjson.JSONEncodeError as exc:
+            raise ValueError(f"cannot be stored as JSON: {exc}") from None
+        return value
+
 
 class RunInputBody(_Body):
     dataset: DatasetBody
     context: str = ""
 
 
-class LogInputs(_Body):
+class LogInputs(_RequestBody):
     inputs: list[RunInputBody]
 
 
-class SearchRuns(_Body):
+class SearchRuns(_RequestBody):
     experiment_ids: list[str]
     filter: str | None = Field(None, description="e.g. metrics.loss < 0.5 and params.lr = '0.1'")
     order_by: list[str] | None = Field(None, description='e.g. ["metrics.loss ASC"]')
     view: ViewType = ViewType.ACTIVE_ONLY
-    max_results: int = 1000
+    max_results: Annotated[int, _int64()] = 1000
     page_token: str | None = None

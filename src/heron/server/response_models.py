@@ -102,6 +102,15 @@ class FileList(BaseModel):
     files: list[FileInfoOut]
 
 
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "unavailable"]
+    message: str | None = Field(None, description="why not ready")
+
+
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody, "description": "invalid argument or search syntax error"},
     404: {"model": ErrorBody, "description": "no such experiment, run or artifact"},

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 from fastapi import Depends, Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from heron.services import TrackingService
 from heron.store import SqlTrackingStore
@@ -17,14 +17,16 @@ if TYPE_CHECKING:
     from heron.server.settings import ServerSettings
 
 
-class JSONBytes(Response):
+class JSONBytes(JSONResponse):
     """JSON via orjson: about 5x faster than the standard library on a page of 1,000 runs.
 
     The wire codecs already turn non-finite metric values into strings; orjson writes any
     other NaN (say, in a dataset profile) as null instead of failing the whole response.
-    """
 
-    media_type = "application/json"
+    A JSONResponse subclass, not a bare Response: FastAPI documents a route's
+    ``response_model`` in /openapi.json only for JSON response classes, and with a bare
+    Response every success body was specified as ``{"type": "string"}``.
+    """
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)

@@ -205,8 +205,13 @@ class TrackingService:
         metrics: Sequence[Metric] = (),
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
+        request_id: str | None = None,
     ) -> None:
+        """Store a batch atomically. ``request_id`` (1-64 characters, unique per batch)
+        makes retries safe: a batch already applied with that id is not stored again."""
         v.check_batch_size(len(metrics), len(params), len(tags))
+        if request_id is not None and not 0 < len(request_id) <= 64:
+            raise InvalidArgument("request_id must be 1 to 64 characters, e.g. a uuid4 hex")
         clean_metrics = v.clean_metrics(metrics)
         clean_params = [
             Param(v.validate_key("param", p.key), v.validate_param_value(p.key, p.value))
@@ -215,7 +220,7 @@ class TrackingService:
         clean_tags = [
             RunTag(v.validate_key("tag", t.key), v.validate_tag_value(t.key, t.value)) for t in tags
         ]
-        self.store.log_batch(run_id, clean_metrics, clean_params, clean_tags)
+        self.store.log_batch(run_id, clean_metrics, clean_params, clean_tags, request_id)
 
     @staticmethod
     def clean_metrics(metrics: Sequence[Metric]) -> list[Metric]:

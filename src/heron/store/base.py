@@ -122,9 +122,12 @@ class TrackingStore(ABC):
         metrics: Sequence[Metric] = (),
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
-    ) -> None:
+        request_id: str | None = None,
+    ) -> bool:
         """Store all of it in one transaction, or none of it.
 
+        With ``request_id``, a batch whose id was already applied (within a day) is not
+        stored again and False is returned: retries and spool replays are idempotent.
         Raises InvalidArgument if a param already has a different value.
         """
 

@@ -171,3 +171,13 @@ run_inputs = Table(
     PrimaryKeyConstraint("run_id", "dataset_id", "context"),
     Index("ix_run_inputs_dataset", "dataset_id"),
 )
+
+# Ids of write requests already applied, so that a batch retried after a lost response
+# (or replayed from a client's spool) is stored once. Rows older than a day are purged.
+applied_requests = Table(
+    "applied_requests",
+    metadata,
+    Column("request_id", String(64), primary_key=True),
+    Column("applied_time", BigInteger, nullable=False),
+    Index("ix_applied_requests_time", "applied_time"),
+)

@@ -10,6 +10,7 @@ PostgreSQL >= 9.5); only the placeholder style differs.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,6 +25,12 @@ _INSERT_RUN = (
     "VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, 'active', ?)"
 )
 _INSERT_TAG = "INSERT INTO run_tags (run_id, key, value) VALUES (?, ?, ?)"
+_CLAIM_REQUEST = (
+    "INSERT INTO applied_requests (request_id, applied_time) VALUES (?, ?) "
+    "ON CONFLICT (request_id) DO NOTHING"
+)
+_PURGE_REQUESTS = "DELETE FROM applied_requests WHERE applied_time < ?"
+REQUEST_RETENTION_MS = 24 * 3600 * 1000
 # Column names come from this fixed set only, never from input.
 _UPDATABLE_RUN_COLUMNS = ("status", "end_time", "name")
 _INSERT_PARAM = (
@@ -60,6 +67,9 @@ class BatchWriter:
         self._experiment = adapt(_EXPERIMENT)
         self._insert_run = adapt(_INSERT_RUN)
         self._insert_tag = adapt(_INSERT_TAG)
+        self._claim_request = adapt(_CLAIM_REQUEST)
+        self._purge_requests = adapt(_PURGE_REQUESTS)
+        self._last_purge = 0.0
         self._insert_param = adapt(_INSERT_PARAM)
         self._run_params = adapt(_RUN_PARAMS)
         self._upsert_tag = adapt(_UPSERT_TAG)
@@ -115,14 +125,29 @@ class BatchWriter:
         metrics: Sequence[Metric],
         params: Sequence[Param],
         tags: Sequence[RunTag],
-    ) -> None:
+        request_id: str | None = None,
+    ) -> bool:
+        """Write the batch; False if ``request_id`` was applied before (nothing written)."""
         self.require_active_run(cursor, run_id)
+        if request_id is not None and not self._claim(cursor, request_id):
+            return False
         if params:
             self._write_params(cursor, run_id, params)
         if tags:
             cursor.executemany(self._upsert_tag, [(run_id, t.key, t.value) for t in tags])
         if metrics:
             self._write_metrics(cursor, run_id, metrics)
+        return True
+
+    def _claim(self, cursor: Any, request_id: str) -> bool:
+        """Record ``request_id`` in this transaction; False if it is already there."""
+        now = time.time()
+        cursor.execute(self._claim_request, (request_id, int(now * 1000)))
+        claimed = bool(cursor.rowcount)
+        if now - self._last_purge > 600:  # keep the table small without a separate job
+            self._last_purge = now
+            cursor.execute(self._purge_requests, (int(now * 1000) - REQUEST_RETENTION_MS,))
+        return claimed
 
     def _write_params(self, cursor: Any, run_id: str, params: Sequence[Param]) -> None:
         wanted: dict[str, str] = {}

@@ -346,9 +346,10 @@ class SqlTrackingStore(TrackingStore):
         metrics: Sequence[Metric] = (),
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
-    ) -> None:
+        request_id: str | None = None,
+    ) -> bool:
         with self._raw_transaction() as cursor:
-            self._batch_writer.write(cursor, run_id, metrics, params, tags)
+            return self._batch_writer.write(cursor, run_id, metrics, params, tags, request_id)
 
     @contextmanager
     def _raw_transaction(self) -> Iterator[Any]:
