@@ -69,3 +69,45 @@ def test_threads_writing_through_one_service(service: TrackingService) -> None:
         thread.join()
     assert errors == []
     assert service.get_run(run.id).metrics == {f"t{w}": 199.0 for w in range(6)}
+
+
+def test_sqlite_commits_concurrent_writes_together(sqlite_uri: str) -> None:
+    """Under concurrency, writes share commits, and a failing write fails alone."""
+    from heron.errors import InvalidArgument
+    from heron.store import SqlTrackingStore
+
+    store = SqlTrackingStore(sqlite_uri)
+    service = TrackingService(store, "/tmp/unused-artifacts")
+    experiment = service.create_experiment("group").id
+    good = [service.create_run(experiment).id for _ in range(8)]
+    deleted = service.create_run(experiment).id
+    service.delete_run(deleted)
+    failures: list[BaseException] = []
+    unexpected: list[BaseException] = []
+    barrier = threading.Barrier(9)
+
+    def write(run_id: str) -> None:
+        barrier.wait()
+        for step in range(150):
+            try:
+                service.log_batch(run_id, metrics=[Metric("m", float(step), 1, step)])
+            except InvalidArgument as exc:
+                failures.append(exc)
+            except BaseException as exc:
+                unexpected.append(exc)
+
+    threads = [threading.Thread(target=write, args=(r,)) for r in [*good, deleted]]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert unexpected == []
+    assert len(failures) == 150  # every write to the deleted run, and nothing else
+    for run_id in good:
+        assert len(service.get_metric_history(run_id, "m").items) == 150
+    stats = store.group_commit_stats
+    assert stats is not None
+    assert stats.writes >= 8 * 150  # committed writes; failed groups of one roll back
+    assert stats.largest > 1  # some commits carried several writes
+    assert stats.groups < stats.writes
+    store.close()
