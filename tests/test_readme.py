@@ -75,3 +75,44 @@ def test_make_demo(tmp_path: Path, env: dict[str, str]) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "8 runs logged" in result.stdout
     assert "lr-" in result.stdout.split("8 runs logged")[1]
+
+
+def test_server_commands(tmp_path: Path, env: dict[str, str]) -> None:
+    """The server block: start the server, track to it from a script, list, sync."""
+    import time
+
+    import httpx
+
+    from live_server import free_port
+
+    (block,) = [b for b in blocks("bash") if "heron server" in b]
+    lines = block.strip().splitlines()
+    port = str(free_port())  # the README's 5000 may be taken on a shared machine
+    server_line = lines[0].removesuffix("&").strip().replace("5000", port)
+    (tmp_path / "train.py").write_text(
+        "import heron\nheron.set_experiment('fraud')\nwith heron.start_run():\n"
+        "    heron.log_metric('auc', 0.97)\n"
+    )
+    server = subprocess.Popen(
+        shlex.split(server_line), cwd=tmp_path, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        url = lines[1].split("=", 1)[1].replace("5000", port)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        client_env = {**env, "HERON_TRACKING_URI": url, "HERON_SPOOL_DIR": str(tmp_path / "s")}
+        for line in lines[2:]:
+            result = run(shlex.split(line), tmp_path, client_env)
+            assert result.returncode == 0, f"{line}\n{result.stdout}\n{result.stderr}"
+            if line.startswith("heron runs list"):
+                assert "0.97" in result.stdout
+        assert (tmp_path / "server" / "heron.db").exists()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
