@@ -145,3 +145,26 @@ def test_a_batch_resent_with_its_request_id_is_stored_once(client: heron.Client)
     assert len(client.get_metric_history(run.id, "loss")) == 12
     with pytest.raises(InvalidArgument):
         client.log_batch(run.id, metrics=batch, request_id="x" * 65)
+
+
+def test_artifact_checksums_are_recorded_and_verified(client: heron.Client, tmp_path: Path) -> None:
+    import hashlib
+
+    from heron.errors import DataCorrupted
+
+    run = client.create_run(client.create_experiment("checksums").id)
+    payload = b"weights" * 1000
+    (tmp_path / "model.bin").write_bytes(payload)
+    client.log_artifact(run.id, tmp_path / "model.bin", "models")
+    (listed,) = client.list_artifacts(run.id, "models")
+    assert listed.sha256 == hashlib.sha256(payload).hexdigest()
+    good = client.download_artifacts(run.id, "models/model.bin", tmp_path / "ok")
+    assert good.read_bytes() == payload
+
+    stored = Path(client.get_run(run.id).artifact_uri) / "models" / "model.bin"
+    stored.write_bytes(b"tampered" + payload[8:])  # same size, different bytes
+    with pytest.raises(DataCorrupted, match="checksum"):
+        client.download_artifacts(run.id, "models/model.bin", tmp_path / "bad")
+    with pytest.raises(DataCorrupted):
+        client.download_artifacts(run.id, "models", tmp_path / "bad-folder")
+    assert not (tmp_path / "bad" / "model.bin").exists()

@@ -57,16 +57,21 @@ def test_upload_list_download(client: TestClient, run_id: str) -> None:
     client.put(_content(run_id), params={"path": "notes.txt"}, content=b"hello")
 
     top = client.get(f"{API}/runs/{run_id}/artifacts").json()["files"]
+    hello = hashlib.sha256(b"hello").hexdigest()
     assert top == [
-        {"path": "notes.txt", "is_dir": False, "size": 5},
-        {"path": "plots", "is_dir": True, "size": None},
+        {"path": "notes.txt", "is_dir": False, "size": 5, "sha256": hello},
+        {"path": "plots", "is_dir": True, "size": None, "sha256": None},
     ]
     plots = client.get(f"{API}/runs/{run_id}/artifacts", params={"path": "plots"}).json()
-    assert plots == {"files": [{"path": "plots/roc.png", "is_dir": False, "size": 3000}]}
+    roc = hashlib.sha256(b"png" * 1000).hexdigest()
+    assert plots == {
+        "files": [{"path": "plots/roc.png", "is_dir": False, "size": 3000, "sha256": roc}]
+    }
 
     got = client.get(_content(run_id), params={"path": "notes.txt"})
     assert got.status_code == 200
     assert got.content == b"hello"
+    assert got.headers["x-heron-sha256"] == hello
     assert got.headers["content-type"] == "application/octet-stream"
     assert got.headers["content-length"] == "5"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 __all__ = [
     "AlreadyExists",
     "Conflict",
+    "DataCorrupted",
     "GateFailed",
     "HeronError",
     "InvalidArgument",
@@ -58,6 +59,10 @@ class SearchSyntaxError(InvalidArgument):
 
 class Conflict(HeronError):
     """The change conflicts with the current state (e.g. a concurrent update)."""
+
+
+class DataCorrupted(HeronError):
+    """Stored content no longer matches the checksum recorded when it was written."""
 
 
 class PermissionDenied(HeronError):

@@ -65,13 +65,16 @@ class ArtifactRepository(ABC):
         self.root_uri = root_uri.rstrip("/")
 
     @abstractmethod
-    def upload_file(self, local_file: Path, artifact_path: str) -> None:
+    def upload_file(self, local_file: Path, artifact_path: str) -> StoredArtifact:
         """Store ``local_file`` at ``artifact_path`` (a relative path including the file name)."""
 
-    def upload_dir(self, local_dir: Path, artifact_path: str) -> None:
+    def upload_dir(self, local_dir: Path, artifact_path: str) -> list[StoredArtifact]:
+        stored = []
         for file in sorted(p for p in local_dir.rglob("*") if p.is_file()):
             relative = file.relative_to(local_dir).as_posix()
-            self.upload_file(file, f"{artifact_path}/{relative}" if artifact_path else relative)
+            target = f"{artifact_path}/{relative}" if artifact_path else relative
+            stored.append(self.upload_file(file, target))
+        return stored
 
     @abstractmethod
     def write_stream(self, artifact_path: str, stream: BinaryIO) -> StoredArtifact:

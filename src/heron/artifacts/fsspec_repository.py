@@ -53,11 +53,11 @@ class FsspecArtifactRepository(ArtifactRepository):
         clean = clean_artifact_path(artifact_path)
         return f"{self._root}/{clean}" if clean else self._root
 
-    def upload_file(self, local_file: Path, artifact_path: str) -> None:
+    def upload_file(self, local_file: Path, artifact_path: str) -> StoredArtifact:
         # Through write_stream rather than fs.put_file: s3fs's put_file reads files under
         # 2 x its chunk size whole into memory; this way every write has the same guarantees.
         with local_file.open("rb") as source:
-            self.write_stream(artifact_path, source)
+            return self.write_stream(artifact_path, source)
 
     def write_stream(self, artifact_path: str, stream: BinaryIO) -> StoredArtifact:
         clean = clean_artifact_path(artifact_path)

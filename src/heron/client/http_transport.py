@@ -9,6 +9,7 @@ seen them, so a batch is never stored twice.
 
 from __future__ import annotations
 
+import hashlib
 import random
 import time
 import uuid
@@ -31,11 +32,12 @@ from heron.entities import (
     RunTag,
     wire,
 )
-from heron.errors import AlreadyExists, HeronError, NotFound, Unavailable
+from heron.errors import AlreadyExists, DataCorrupted, HeronError, NotFound, Unavailable
 from heron.store.base import ViewType
 
 API = "/api/v1"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+CHECKSUM_HEADER = "X-Heron-Sha256"
 _RETRY_ALWAYS = {429, 503}
 _RETRY_IF_SAFE = {500, 502, 504}
 _CHUNK = 1 << 20
@@ -395,13 +397,22 @@ class HttpTransport:
     def _download_file(self, run_id: str, path: str, target: Path) -> None:
         url = f"{API}/runs/{_segment(run_id)}/artifacts/content"
         temp = target.with_name(f".{target.name}.part")
+        digest = hashlib.sha256()
         with self._http.stream("GET", url, params={"path": path}) as response:
             if response.status_code >= 400:
                 response.read()
                 raise _error_from(response)
+            expected = response.headers.get(CHECKSUM_HEADER)
             with temp.open("wb") as sink:
                 for chunk in response.iter_bytes(_CHUNK):
+                    digest.update(chunk)
                     sink.write(chunk)
+        if expected is not None and digest.hexdigest() != expected:
+            temp.unlink()
+            raise DataCorrupted(
+                f"artifact {path!r} of run {run_id} does not match the checksum recorded when "
+                "it was stored: the stored copy is damaged or was changed"
+            )
         temp.replace(target)
 
 

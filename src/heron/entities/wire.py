@@ -17,6 +17,7 @@ from heron.entities.run import Dataset, Metric, Param, Run, RunInput, RunTag
 from heron.errors import (
     AlreadyExists,
     Conflict,
+    DataCorrupted,
     GateFailed,
     HeronError,
     InvalidArgument,
@@ -181,11 +182,11 @@ def tag_from_dict(data: dict[str, Any]) -> RunTag:
 
 
 def file_info_to_dict(info: FileInfo) -> dict[str, Any]:
-    return {"path": info.path, "is_dir": info.is_dir, "size": info.size}
+    return {"path": info.path, "is_dir": info.is_dir, "size": info.size, "sha256": info.sha256}
 
 
 def file_info_from_dict(data: dict[str, Any]) -> FileInfo:
-    return FileInfo(data["path"], bool(data["is_dir"]), data.get("size"))
+    return FileInfo(data["path"], bool(data["is_dir"]), data.get("size"), data.get("sha256"))
 
 
 # -- errors ------------------------------------------------------------------------------
@@ -197,6 +198,7 @@ ERROR_CODES: dict[type[HeronError], str] = {
     NotFound: "NOT_FOUND",
     AlreadyExists: "ALREADY_EXISTS",
     Conflict: "CONFLICT",
+    DataCorrupted: "DATA_CORRUPTED",
     PermissionDenied: "PERMISSION_DENIED",
     Unauthenticated: "UNAUTHENTICATED",
     GateFailed: "GATE_FAILED",

@@ -96,6 +96,7 @@ class FileInfoOut(BaseModel):
     path: str
     is_dir: bool
     size: int | None
+    sha256: str | None  # recorded when the file was stored; null for folders
 
 
 class FileList(BaseModel):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -25,7 +27,7 @@ from heron.entities import (
     RunStatus,
     RunTag,
 )
-from heron.errors import AlreadyExists, InvalidArgument, NotFound
+from heron.errors import AlreadyExists, DataCorrupted, InvalidArgument, NotFound
 from heron.search import parse_filter, parse_order_by
 from heron.services import validation as v
 from heron.store.base import TrackingStore, ViewType
@@ -311,12 +313,17 @@ class TrackingService:
         destination = clean_artifact_path(artifact_path)
         repository = self._repository(run_id)
         if local.is_dir():
-            repository.upload_dir(local, destination)
+            stored = repository.upload_dir(local, destination)
         elif local.is_file():
             name = f"{destination}/{local.name}" if destination else local.name
-            repository.upload_file(local, name)
+            stored = [repository.upload_file(local, name)]
         else:
             raise NotFound(f"cannot log artifact {str(local)!r}: no such file or directory")
+        self._record(run_id, stored)
+
+    def _record(self, run_id: str, stored: Sequence[StoredArtifact]) -> None:
+        files = [FileInfo(s.path, False, s.size, s.sha256) for s in stored]
+        self.store.record_artifacts(run_id, files, self._clock())
 
     def write_artifact(self, run_id: str, path: str, stream: BinaryIO) -> StoredArtifact:
         """Store a stream as the artifact file ``path`` of an active run (size and sha256)."""
@@ -326,17 +333,40 @@ class TrackingService:
         run = self.store.get_run(run_id)
         if run.lifecycle_stage is LifecycleStage.DELETED:
             raise InvalidArgument(f"run {run_id} is deleted: restore it before changing it")
-        return self._repository_for(run.artifact_uri).write_stream(destination, stream)
+        stored = self._repository_for(run.artifact_uri).write_stream(destination, stream)
+        self._record(run_id, [stored])
+        return stored
+
+    def artifact_checksum(self, run_id: str, path: str) -> str | None:
+        """The sha256 recorded when the artifact file was stored (None if never recorded)."""
+        clean = clean_artifact_path(path)
+        return self.store.artifact_checksums(run_id, clean).get(clean)
 
     def open_artifact(self, run_id: str, path: str) -> BinaryIO:
         """A binary file object streaming one artifact file; the caller closes it."""
         return self._repository(run_id).open_read(clean_artifact_path(path))
 
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
-        return self._repository(run_id).list(clean_artifact_path(path))
+        clean = clean_artifact_path(path)
+        listed = self._repository(run_id).list(clean)
+        checksums = self.store.artifact_checksums(run_id, clean)
+        return [replace(info, sha256=checksums.get(info.path)) for info in listed]
 
     def download_artifacts(self, run_id: str, path: str, destination: Path) -> Path:
-        return self._repository(run_id).download(clean_artifact_path(path), Path(destination))
+        """Copy a file or folder of artifacts locally, verifying every recorded checksum."""
+        clean = clean_artifact_path(path)
+        target = self._repository(run_id).download(clean, Path(destination))
+        for stored_path, sha256 in self.store.artifact_checksums(run_id, clean).items():
+            local = (
+                target if stored_path == clean else target / stored_path[len(clean) :].lstrip("/")
+            )
+            if local.is_file() and _sha256_of(local) != sha256:
+                local.unlink()
+                raise DataCorrupted(
+                    f"artifact {stored_path!r} of run {run_id} does not match the checksum "
+                    "recorded when it was stored: the stored copy is damaged or was changed"
+                )
+        return target
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -392,3 +422,11 @@ def _generated_name() -> str:
     import secrets
 
     return f"{secrets.choice(_ADJECTIVES)}-{secrets.choice(_NOUNS)}-{secrets.randbelow(1000)}"
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()

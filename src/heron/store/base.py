@@ -14,6 +14,7 @@ from enum import Enum
 
 from heron.entities import (
     Experiment,
+    FileInfo,
     LifecycleStage,
     Metric,
     Page,
@@ -152,6 +153,14 @@ class TrackingStore(ABC):
         max_results: int,
         page_token: str | None,
     ) -> Page[Run]: ...
+
+    @abstractmethod
+    def record_artifacts(self, run_id: str, files: Sequence[FileInfo], now: int) -> None:
+        """Remember size and sha256 of stored artifact files (replacing older records)."""
+
+    @abstractmethod
+    def artifact_checksums(self, run_id: str, prefix: str = "") -> dict[str, str]:
+        """sha256 by path of the recorded files of a run under ``prefix`` ("" for all)."""
 
     def close(self) -> None:  # noqa: B027 - optional hook, most stores hold nothing to release
         """Release connections. Safe to call twice."""

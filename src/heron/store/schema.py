@@ -181,3 +181,15 @@ applied_requests = Table(
     Column("applied_time", BigInteger, nullable=False),
     Index("ix_applied_requests_time", "applied_time"),
 )
+
+# What was stored for each artifact file, so downloads can be verified end to end.
+artifact_files = Table(
+    "artifact_files",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.run_id", ondelete="CASCADE"), nullable=False),
+    Column("path", String(1000), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("stored_time", BigInteger, nullable=False),
+    PrimaryKeyConstraint("run_id", "path"),
+)

@@ -8,12 +8,13 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import Connection, event, insert, select, update
+from sqlalchemy import Connection, event, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from heron.entities import (
     Experiment,
+    FileInfo,
     LifecycleStage,
     Metric,
     Page,
@@ -30,6 +31,7 @@ from heron.store.base import TrackingStore, ViewType
 from heron.store.engine import create_engines
 from heron.store.group_commit import GroupCommitter, GroupStats
 from heron.store.schema import (
+    artifact_files,
     datasets,
     experiment_tags,
     experiments,
@@ -380,6 +382,42 @@ class SqlTrackingStore(TrackingStore):
     @property
     def group_commit_stats(self) -> GroupStats | None:
         return None if self._group_committer is None else self._group_committer.stats
+
+    def record_artifacts(self, run_id: str, files: Sequence[FileInfo], now: int) -> None:
+        if not files:
+            return
+        with self._engines.writer.begin() as conn:
+            stmt = self._insert(artifact_files)
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[artifact_files.c.run_id, artifact_files.c.path],
+                    set_={
+                        "size": stmt.excluded.size,
+                        "sha256": stmt.excluded.sha256,
+                        "stored_time": stmt.excluded.stored_time,
+                    },
+                ),
+                [
+                    {"run_id": run_id, "path": f.path, "size": f.size or 0,
+                     "sha256": f.sha256, "stored_time": now}
+                    for f in files
+                ],
+            )  # fmt: skip
+
+    def artifact_checksums(self, run_id: str, prefix: str = "") -> dict[str, str]:
+        query = select(artifact_files.c.path, artifact_files.c.sha256).where(
+            artifact_files.c.run_id == run_id
+        )
+        if prefix:
+            query = query.where(
+                or_(
+                    artifact_files.c.path == prefix,
+                    # Literal prefix match: "_" and "%" in paths must not act as wildcards.
+                    func.substr(artifact_files.c.path, 1, len(prefix) + 1) == prefix + "/",
+                )
+            )
+        with self._engines.reader.connect() as conn:
+            return {row.path: row.sha256 for row in conn.execute(query)}
 
     def delete_tag(self, run_id: str, key: str) -> None:
         with self._engines.writer.begin() as conn:

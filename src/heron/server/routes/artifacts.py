@@ -22,6 +22,8 @@ from heron.server.streaming import body_reader, iter_chunks, size_of
 
 logger = logging.getLogger("heron.server")
 
+CHECKSUM_HEADER = "X-Heron-Sha256"
+
 # No LimitedBodyRoute here: uploads stream to the artifact store at any size.
 router = APIRouter(prefix="/api/v1", tags=["artifacts"], responses=rs.ERROR_RESPONSES)
 
@@ -55,7 +57,11 @@ def download_artifact(run_id: str, path: ArtifactPath, service: ServiceDep) -> R
     # get a proper status; after that the file streams in 1 MiB chunks.
     handle = service.open_artifact(run_id, path)
     size = size_of(handle)
-    headers = {"Content-Length": str(size)} if size is not None else None
+    headers = {"Content-Length": str(size)} if size is not None else {}
+    checksum = service.artifact_checksum(run_id, path)
+    if checksum is not None:
+        # The client hashes what it receives and refuses the file on a mismatch.
+        headers[CHECKSUM_HEADER] = checksum
     return StreamingResponse(
         iter_chunks(handle), media_type="application/octet-stream", headers=headers
     )
