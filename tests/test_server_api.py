@@ -257,3 +257,18 @@ def test_search_syntax_error_has_position(client: TestClient) -> None:
     assert 0 < error["position"] < len(text)
     assert error["reason"]
     _error(client.post(f"{API}/runs/search", json={"experiment_ids": []}), 400, "INVALID_ARGUMENT")
+
+
+def test_artifact_location_must_stay_inside_the_server_root(
+    client: TestClient, tmp_path: Path
+) -> None:
+    for outside in ["/etc", "?", "relative/dir", f"{tmp_path}/artifacts/../escape"]:
+        response = client.post(
+            "/api/v1/experiments", json={"name": f"x{len(outside)}", "artifact_location": outside}
+        )
+        assert response.status_code == 400, outside
+        assert "artifact root" in response.json()["error"]["message"]
+    inside = f"{tmp_path}/artifacts/team-a"
+    created = client.post("/api/v1/experiments", json={"name": "ok", "artifact_location": inside})
+    assert created.status_code == 201, created.text
+    assert created.json()["artifact_location"] == inside

@@ -89,3 +89,41 @@ def test_max_results_bounds(service: TrackingService) -> None:
     for bad in [0, -1, 50_001]:
         with pytest.raises(InvalidArgument, match="max_results"):
             service.search_runs([experiment], max_results=bad)
+
+
+def test_values_beyond_what_the_columns_hold(service: TrackingService) -> None:
+    """Refused with a clear error on every backend (PostgreSQL would otherwise fail late)."""
+    from heron.entities import Dataset, RunInput
+    from heron.errors import NotFound
+
+    experiment = service.create_experiment("columns").id
+    with pytest.raises(InvalidArgument, match="user"):
+        service.create_run(experiment, user="u" * 257)
+    with pytest.raises(InvalidArgument, match="git_commit"):
+        service.create_run(experiment, git_commit="c" * 65)
+    run = service.create_run(experiment)
+    too_long = Dataset("d", "x" * 65, "pandas", "memory")
+    with pytest.raises(InvalidArgument, match="digest"):
+        service.log_inputs(run.id, [RunInput(too_long)])
+    with pytest.raises(NotFound):
+        service.get_experiment(str(2**70))
+    with pytest.raises(NotFound):
+        service.search_runs([str(2**70)])
+    found = service.search_runs([experiment], filter_string=f"metrics.m > {2**70}")
+    assert found.items == []
+    assert service.search_runs([experiment], filter_string=f"experiment_id = '{2**70}'").items == []
+    with pytest.raises(InvalidArgument, match="out of range"):
+        service.search_runs([experiment], filter_string=f"attributes.start_time > {2**70}")
+
+
+def test_artifact_file_and_folder_cannot_share_a_name(service: TrackingService) -> None:
+    import io
+
+    run = service.create_run(service.create_experiment("clash").id)
+    service.write_artifact(run.id, "d/f", io.BytesIO(b"x"))
+    with pytest.raises(InvalidArgument, match="share a name"):
+        service.write_artifact(run.id, "d", io.BytesIO(b"y"))
+    with pytest.raises(InvalidArgument, match="share a name"):
+        service.write_artifact(run.id, "d/f/g", io.BytesIO(b"z"))
+    with pytest.raises(InvalidArgument, match="too long"):
+        service.write_artifact(run.id, "a" * 300, io.BytesIO(b"z"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Mapping
@@ -66,7 +67,19 @@ class FsspecArtifactRepository(ArtifactRepository):
             raise InvalidArgument("an artifact write needs a file path, e.g. plots/roc.png")
         target = self._full(clean)
         if self._is_local:
-            size, sha256 = _write_local(target, stream)
+            try:
+                size, sha256 = _write_local(target, stream)
+            except (IsADirectoryError, NotADirectoryError, FileExistsError) as exc:
+                raise InvalidArgument(
+                    f"cannot store artifact {clean!r}: a file and a folder would share a name "
+                    "(a folder exists where the file goes, or a file where a folder is needed)"
+                ) from exc
+            except OSError as exc:
+                if exc.errno != errno.ENAMETOOLONG:
+                    raise
+                raise InvalidArgument(
+                    f"artifact path {clean[:60]!r}... is too long for the artifact store"
+                ) from exc
         else:
             size, sha256 = self._write_remote(target, stream)
         return StoredArtifact(clean, size, sha256)

@@ -118,7 +118,10 @@ def _http_error_handler(
     async def http_error_response(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         message, headers = str(exc.detail), dict(exc.headers or {})
-        if exc.status_code == 405 and (allowed := allowed_methods(request)):
+        # Routes outside the index (the spec's own) keep the Allow that Starlette gave.
+        # Sorted: Starlette builds it from a set, so its order changes between processes.
+        given = sorted(m.strip() for m in headers.get("Allow", "").split(",") if m.strip())
+        if exc.status_code == 405 and (allowed := allowed_methods(request) or given):
             headers["Allow"] = ", ".join(allowed)
             message = (
                 f"{request.method} is not allowed on {request.url.path}; "

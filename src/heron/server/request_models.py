@@ -2,7 +2,10 @@
 
 They check shapes and types so /openapi.json documents every body; the business rules
 (name lengths, key characters, terminal statuses, ...) stay in TrackingService, so the
-embedded client and the server accept exactly the same data.
+embedded client and the server accept exactly the same data. They also refuse what no
+store can hold, which JSON can still carry: NUL characters, lone UTF-16 surrogates and
+integers beyond 64 bits. Left to the database driver, those were 500s (found by fuzzing,
+tests/test_server_fuzz.py); here they are 400s that name the field.
 """
 
 from __future__ import annotations

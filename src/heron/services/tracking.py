@@ -154,6 +154,8 @@ class TrackingService:
     ) -> Run:
         name = run_name if run_name else _generated_name()
         v.validate_name("run", name, v.MAX_RUN_NAME)
+        v.check_length("user", user, v.MAX_USER)
+        v.check_length("git_commit", git_commit, v.MAX_GIT_COMMIT)
         experiment = str(experiment_id)
         return self.store.create_run(
             experiment_id=experiment,
@@ -270,12 +272,15 @@ class TrackingService:
     def log_inputs(self, run_id: str, inputs: Sequence[RunInput]) -> None:
         for run_input in inputs:
             ds = run_input.dataset
-            for field_name, value in (("name", ds.name), ("digest", ds.digest)):
-                if not value or len(value) > v.MAX_DATASET_FIELD:
+            for field_name, value, limit in (
+                ("name", ds.name, v.MAX_DATASET_FIELD),
+                ("digest", ds.digest, v.MAX_DIGEST),
+            ):
+                if not value or len(value) > limit:
                     raise InvalidArgument(
-                        f"dataset {field_name} must be 1 to {v.MAX_DATASET_FIELD} characters, "
-                        f"got {value!r}"
+                        f"dataset {field_name} must be 1 to {limit} characters, got {value!r}"
                     )
+            v.check_length("dataset source_type", ds.source_type, v.MAX_SOURCE_TYPE)
             if len(run_input.context) > v.MAX_KEY:
                 raise InvalidArgument(f"dataset context is longer than {v.MAX_KEY} characters")
         self.store.log_inputs(run_id, inputs)

@@ -24,6 +24,10 @@ MAX_BATCH_PARAMS = 1_000
 MAX_BATCH_TAGS = 1_000
 MAX_RESULTS = 50_000
 MAX_DATASET_FIELD = 500
+MAX_DIGEST = 64
+MAX_SOURCE_TYPE = 64
+MAX_USER = 256
+MAX_GIT_COMMIT = 64
 # Beyond this a timestamp in milliseconds is past the year 9999: surely seconds*1e6 or worse.
 MAX_TIMESTAMP_MS = 253_402_300_799_999
 
@@ -146,6 +150,11 @@ def clean_metrics(metrics: Sequence[Metric]) -> list[Metric]:
             )
         )
     return cleaned
+
+
+def check_length(what: str, value: str | None, limit: int) -> None:
+    if value is not None and len(value) > limit:
+        raise InvalidArgument(f"{what} is {len(value)} characters long; the limit is {limit}")
 
 
 def validate_name(kind: str, name: Any, limit: int) -> str:

@@ -101,9 +101,13 @@ def _key_value_predicate(table: Any, comparison: Comparison, dialect: str) -> Co
         return exists().where(base)
     column: ColumnElement[Any] = table.c.value
     value = comparison.value
-    if table is not latest_metrics and _is_numeric(value):
+    if table is latest_metrics:
+        # Metric values are floats; an integer literal beyond 64 bits must not reach the
+        # driver as an integer (it overflows there).
+        value = tuple(float(v) for v in value) if isinstance(value, tuple) else float(value)  # type: ignore[arg-type]
+    elif _is_numeric(value):
         column = _as_number(column, dialect)
-    elif table is not latest_metrics:
+    else:
         value = tuple(str(v) for v in value) if isinstance(value, tuple) else str(value)
     return exists().where(base, _apply(column, comparison.op, value))
 
@@ -137,7 +141,16 @@ def _attribute_predicate(comparison: Comparison) -> ColumnElement[bool]:
             ints = tuple(int(v) for v in values)  # type: ignore[arg-type]
         except (TypeError, ValueError):
             return false()
+        ints = tuple(i for i in ints if 0 <= i < 2**63)  # others name no experiment
+        if not ints:
+            return false()
         value = ints if isinstance(value, tuple) else ints[0]
+    elif name in ("start_time", "end_time"):
+        for number in value if isinstance(value, tuple) else (value,):
+            if isinstance(number, int) and not -(2**63) <= number < 2**63:
+                raise InvalidArgument(
+                    f"{name} {number} is out of range: times are milliseconds since the epoch"
+                )
     return _apply(column, comparison.op, value)
 
 

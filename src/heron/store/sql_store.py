@@ -523,9 +523,12 @@ class SqlTrackingStore(TrackingStore):
 
 def _experiment_key(experiment_id: str) -> int:
     try:
-        return int(experiment_id)
+        key = int(experiment_id)
     except (TypeError, ValueError):
         raise NotFound(f"no experiment with id {experiment_id!r}") from None
+    if not 0 <= key < 2**63:  # ids are 64-bit: anything else cannot name an experiment
+        raise NotFound(f"no experiment with id {experiment_id!r}")
+    return key
 
 
 def _register_sqlite_functions(dbapi_connection: Any, _record: Any) -> None:

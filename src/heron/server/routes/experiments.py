@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from heron.entities import wire
+from heron.errors import InvalidArgument
 from heron.server import request_models as rq
 from heron.server import response_models as rs
 from heron.server.body_limit import LimitedBodyRoute
@@ -28,10 +29,17 @@ router = APIRouter(
     response_model=rs.ExperimentOut,
     responses={409: {"model": rs.ErrorBody, "description": "the name is taken"}},
 )
-def create_experiment(body: rq.CreateExperiment, service: ServiceDep) -> Response:
-    experiment = service.create_experiment(
-        body.name, artifact_location=body.artifact_location, tags=body.tags
-    )
+def create_experiment(body: rq.CreateExperiment, service: ServiceDep, request: Request) -> Response:
+    root = request.app.state.heron.settings.default_artifact_root
+    location = body.artifact_location
+    if location is not None and not _within(location, root):
+        # The server writes artifacts with its own rights: a client must not be able to
+        # point that at arbitrary places (e.g. "/etc" or the server's working directory).
+        raise InvalidArgument(
+            f"artifact_location must be inside this server's artifact root {root!r}; "
+            "omit it to let the server choose"
+        )
+    experiment = service.create_experiment(body.name, artifact_location=location, tags=body.tags)
     return json_response(wire.experiment_to_dict(experiment), 201)
 
 
@@ -98,3 +106,9 @@ def set_experiment_tag(
 ) -> Response:
     service.set_experiment_tag(experiment_id, key, body.value)
     return no_content()
+
+
+def _within(location: str, root: str) -> bool:
+    prefix = root.rstrip("/") + "/"
+    parts = location[len(prefix) :].split("/") if location.startswith(prefix) else [".."]
+    return all(part not in ("", ".", "..") for part in parts)
