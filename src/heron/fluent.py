@@ -125,13 +125,15 @@ def _get_logger() -> BatchLogger:
             client = _get_client()
             spool = Spool(default_spool_dir(), config.tracking_uri(client.tracking_uri))
             sender: TrackingTransport = service
+            remote = isinstance(service, HttpTransport)
             if isinstance(service, HttpTransport):
                 # Fail fast to the spool, which retries with its own backoff, instead of
                 # holding batches in memory for the long retry budget of direct calls.
                 sender = _logger_transport = service.with_retries(1)
 
             def send(run_id: str, metrics: Sequence[Metric], request_id: str) -> None:
-                sender.log_batch(run_id, metrics, request_id=request_id)
+                # Request ids guard retries over the network; a local write is not retried.
+                sender.log_batch(run_id, metrics, request_id=request_id if remote else None)
 
             _logger = BatchLogger(send, spool=spool)
         return _logger
