@@ -168,3 +168,10 @@ def test_artifact_checksums_are_recorded_and_verified(client: heron.Client, tmp_
     with pytest.raises(DataCorrupted):
         client.download_artifacts(run.id, "models", tmp_path / "bad-folder")
     assert not (tmp_path / "bad" / "model.bin").exists()
+
+
+def test_a_deleted_experiment_is_not_reused_by_name(client: heron.Client) -> None:
+    experiment = client.create_experiment("gone")
+    client.delete_experiment(experiment.id)
+    with pytest.raises(InvalidArgument, match="restore"):
+        client.get_or_create_experiment("gone")

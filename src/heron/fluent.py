@@ -126,7 +126,7 @@ def _get_logger() -> BatchLogger:
             spool = Spool(default_spool_dir(), config.tracking_uri(client.tracking_uri))
             sender: TrackingTransport = service
             remote = isinstance(service, HttpTransport)
-            if isinstance(service, HttpTransport):
+            if isinstance(service, HttpTransport):  # repeated so that mypy narrows the type
                 # Fail fast to the spool, which retries with its own backoff, instead of
                 # holding batches in memory for the long retry budget of direct calls.
                 sender = _logger_transport = service.with_retries(1)

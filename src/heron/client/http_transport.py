@@ -34,6 +34,7 @@ from heron.entities import (
     wire,
 )
 from heron.errors import AlreadyExists, DataCorrupted, HeronError, NotFound, Unavailable
+from heron.services.tracking import require_active_experiment
 from heron.store.base import ViewType
 
 API = "/api/v1"
@@ -149,7 +150,7 @@ class HttpTransport:
     def get_or_create_experiment(self, name: str) -> Experiment:
         found = self.find_experiment_by_name(name)
         if found is not None:
-            return found
+            return require_active_experiment(found)
         try:
             return self.create_experiment(name)
         except AlreadyExists:  # created by someone else in between

@@ -35,6 +35,16 @@ from heron.store.base import TrackingStore, ViewType
 DEFAULT_EXPERIMENT_NAME = "Default"
 
 
+def require_active_experiment(experiment: Experiment) -> Experiment:
+    """An experiment found by name can be used for new runs only while it is active."""
+    if experiment.lifecycle_stage is LifecycleStage.DELETED:
+        raise InvalidArgument(
+            f"experiment {experiment.name!r} is deleted: restore it (`heron experiments "
+            f"restore {experiment.name}`) or choose another name"
+        )
+    return experiment
+
+
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
@@ -92,12 +102,7 @@ class TrackingService:
     def get_or_create_experiment(self, name: str) -> Experiment:
         found = self.store.find_experiment_by_name(name)
         if found is not None:
-            if found.lifecycle_stage is LifecycleStage.DELETED:
-                raise InvalidArgument(
-                    f"experiment {name!r} is deleted: restore it (`heron experiments restore "
-                    f"{name}`) or choose another name"
-                )
-            return found
+            return require_active_experiment(found)
         try:
             return self.create_experiment(name)
         except AlreadyExists:

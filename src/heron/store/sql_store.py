@@ -333,11 +333,12 @@ class SqlTrackingStore(TrackingStore):
             raise NotFound(f"no run with id {run_id!r}")
 
     def _require_active_run(self, conn: Connection, run_id: str) -> None:
-        stage = conn.execute(select(runs.c.lifecycle_stage).where(runs.c.run_id == run_id)).scalar()
-        if stage is None:
-            raise NotFound(f"no run with id {run_id!r}")
-        if stage != LifecycleStage.ACTIVE.value:
-            raise InvalidArgument(f"run {run_id} is deleted: restore it before changing it")
+        # The one check of the hot path, on this transaction's DBAPI connection.
+        cursor = conn.connection.cursor()
+        try:
+            self._batch_writer.require_active_run(cursor, run_id)
+        finally:
+            cursor.close()
 
     def log_batch(
         self,
