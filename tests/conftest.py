@@ -26,10 +26,14 @@ def _service_missing(what: str, error: Exception) -> None:
 
 
 @pytest.fixture(scope="session")
-def postgres_url(worker_id: str) -> Iterator[str]:
-    """A database of its own for this test worker, created fresh and dropped at the end."""
+def postgres_url(worker_id: str, testrun_uid: str) -> Iterator[str]:
+    """A database of its own for this test worker, created fresh and dropped at the end.
+
+    The test run's id is in the name so that two test runs on one machine (two
+    checkouts, or a benchmark smoke test beside the suite) never share a database.
+    """
     admin_url = sa.engine.make_url(POSTGRES_URL).set(drivername="postgresql+psycopg")
-    name = f"heron_test_{worker_id}"
+    name = f"heron_test_{testrun_uid[:10]}_{worker_id}"
     try:
         admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:

@@ -32,6 +32,21 @@ from heron.fluent import (
 
 __version__ = "0.1.0"
 
+# Model flavors and the model API are submodules imported on first use, so that
+# ``import heron`` stays fast and does not import scikit-learn, xgboost or torch.
+_LAZY_SUBMODULES = frozenset(
+    {"models", "pyfunc", "sklearn", "xgboost", "lightgbm", "pytorch", "onnx"}
+)
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"heron.{name}")
+    raise AttributeError(f"module 'heron' has no attribute {name!r}")
+
+
 __all__ = [
     "ActiveRun",
     "Client",

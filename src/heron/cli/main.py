@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from heron.cli import db, experiments, runs
+from heron.cli import db, experiments, models, runs
 from heron.cli.errors import HeronGroup
 from heron.cli.server import server
 from heron.cli.state import State
@@ -30,6 +30,7 @@ app = typer.Typer(
 )
 app.add_typer(experiments.app, name="experiments")
 app.add_typer(runs.app, name="runs")
+app.add_typer(models.app, name="models")
 app.add_typer(db.app, name="db")
 app.command("server")(server)
 app.command("sync")(sync)

@@ -39,6 +39,70 @@ RUN_ATTRIBUTE_ALIASES: dict[str, str] = {
 # Keys of ``datasets.*``: a run matches when one of its inputs matches.
 DATASET_FIELDS: frozenset[str] = frozenset({"name", "digest", "context", "source_type", "source"})
 
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """What a search over one kind of object may name: its attributes (with their value
+    types), other spellings of them, and which key prefixes apply."""
+
+    subject: str  # "run", "model", "model version": used in error messages
+    attributes: dict[str, Literal["string", "number"]]
+    aliases: dict[str, str]
+    kinds: frozenset[Kind]
+
+
+RUNS = Vocabulary(
+    "run",
+    RUN_ATTRIBUTES,
+    RUN_ATTRIBUTE_ALIASES,
+    frozenset({"metric", "param", "tag", "attribute", "dataset"}),
+)
+
+# Registered models and model versions: attributes and tags. The aliases are the field
+# names MLflow users know from its registry search.
+MODELS = Vocabulary(
+    "model",
+    {
+        "name": "string",
+        "description": "string",
+        "owner": "string",
+        "created_time": "number",
+        "updated_time": "number",
+    },
+    {
+        "creation_timestamp": "created_time",
+        "last_updated_timestamp": "updated_time",
+        "created": "created_time",
+    },
+    frozenset({"tag", "attribute"}),
+)
+
+MODEL_VERSIONS = Vocabulary(
+    "model version",
+    {
+        "name": "string",
+        "version": "number",
+        "run_id": "string",
+        "source": "string",
+        "status": "string",
+        "stage": "string",
+        "created_by": "string",
+        "description": "string",
+        "created_time": "number",
+        "updated_time": "number",
+    },
+    {
+        "version_number": "version",
+        "current_stage": "stage",
+        "user_id": "created_by",
+        "creation_timestamp": "created_time",
+        "last_updated_timestamp": "updated_time",
+        "created": "created_time",
+        "run_uuid": "run_id",
+    },
+    frozenset({"tag", "attribute"}),
+)
+
 ComparisonOp = Literal[
     "=",
     "!=",

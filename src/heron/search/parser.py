@@ -17,8 +17,7 @@ from typing import Literal, NoReturn
 from heron.errors import SearchSyntaxError
 from heron.search.ast import (
     DATASET_FIELDS,
-    RUN_ATTRIBUTE_ALIASES,
-    RUN_ATTRIBUTES,
+    RUNS,
     And,
     Comparison,
     ComparisonOp,
@@ -29,6 +28,7 @@ from heron.search.ast import (
     Not,
     Or,
     OrderKey,
+    Vocabulary,
 )
 
 __all__ = ["parse_filter", "parse_order_by"]
@@ -90,6 +90,13 @@ _EXAMPLE_KEYS: dict[Kind, str] = {
     "tag": "team",
     "attribute": "status",
     "dataset": "name",
+}
+_PLURALS: dict[Kind, str] = {
+    "metric": "metrics",
+    "param": "params",
+    "tag": "tags",
+    "attribute": "attributes",
+    "dataset": "datasets",
 }
 _COMPARISON_HINT = "expected a comparison such as metrics.auc > 0.5"
 _OPERATOR_LIST = "(=, !=, <, <=, >, >=, LIKE, ILIKE, IN, IS)"
@@ -202,8 +209,9 @@ def _is_punct(token: _Token, char: str) -> bool:
 
 
 class _Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, vocabulary: Vocabulary = RUNS) -> None:
         self.text = text
+        self.vocabulary = vocabulary
         self.tokens = _tokenize(text)
         self.index = 0
         self.depth = 0
@@ -231,10 +239,9 @@ class _Parser:
             where = "end of input" if token.kind == "end" else f"'{token.text}'"
             self.fail(f"unexpected {where}; {_COMPARISON_HINT}", token.pos)
         kind = _PREFIXES.get(token.prefix.lower())
-        if kind is None:
+        if kind is None or kind not in self.vocabulary.kinds:
             self.fail(
-                f"unknown prefix '{token.prefix}'; "
-                "use metrics., params., tags., attributes. or datasets.",
+                f"unknown prefix '{token.prefix}'; use {self._prefix_list()}",
                 token.pos,
             )
         key = str(token.value)
@@ -256,7 +263,7 @@ class _Parser:
         if word.upper() in _KEYWORDS:
             self.fail(f"unexpected '{word}'; {_COMPARISON_HINT}", token.pos)
         lowered = word.lower()
-        if lowered in _PREFIXES:
+        if _PREFIXES.get(lowered) in self.vocabulary.kinds:
             example = _EXAMPLE_KEYS[_PREFIXES[lowered]]
             self.fail(
                 f"expected '.' and a key after '{word}', e.g. {word}.{example}",
@@ -264,20 +271,36 @@ class _Parser:
             )
         return Identifier("attribute", self._attribute_key(word, token.pos, bare=True), token.pos)
 
+    def _prefix_list(self) -> str:
+        order = ("metric", "param", "tag", "attribute", "dataset")
+        names = [f"{_PLURALS[kind]}." for kind in order if kind in self.vocabulary.kinds]
+        return ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
+
     def _attribute_key(self, key: str, position: int, bare: bool = False) -> str:
         # Attributes are a closed set, so accepting any case cannot be ambiguous.
+        attributes = self.vocabulary.attributes
         lowered = key.lower()
-        canonical = RUN_ATTRIBUTE_ALIASES.get(lowered, lowered)
-        if canonical in RUN_ATTRIBUTES:
+        canonical = self.vocabulary.aliases.get(lowered, lowered)
+        if canonical in attributes:
             return canonical
-        valid = ", ".join(sorted(RUN_ATTRIBUTES))
+        valid = ", ".join(sorted(attributes))
         if bare:
+            prefixes = [
+                f"{_PLURALS[kind]}."
+                for kind in ("metric", "param", "tag", "dataset")
+                if kind in self.vocabulary.kinds
+            ]
             self.fail(
-                f"unknown identifier '{key}'; prefix it with metrics., params., tags. or "
-                f"datasets., or use a run attribute: {valid}",
+                f"unknown identifier '{key}'; prefix it with {', '.join(prefixes)} "
+                f"or use a {self.vocabulary.subject} attribute: {valid}",
                 position,
             )
         self.fail(f"unknown attribute '{key}'; valid attributes are: {valid}", position)
+
+    def _is_numeric(self, ident: Identifier) -> bool:
+        if ident.kind == "metric":
+            return True
+        return ident.kind == "attribute" and self.vocabulary.attributes[ident.key] == "number"
 
     # -- filter expressions ------------------------------------------------------
 
@@ -363,7 +386,7 @@ class _Parser:
         op = _NEGATED[word] if negated else _POSITIVE[word]
         if word == "IN":
             return Comparison(ident, op, self._in_list(ident, name))
-        if _is_numeric(ident):
+        if self._is_numeric(ident):
             self.fail(
                 f"{word} cannot be used on '{name}', which is numeric; "
                 "compare it with =, !=, <, <=, > or >=",
@@ -412,9 +435,9 @@ class _Parser:
 
     def _check(self, ident: Identifier, name: str, token: _Token) -> Literal_:
         """Return the literal of ``token`` after checking it suits ``ident``'s type."""
-        if _is_numeric(ident) and token.kind == "string":
+        if self._is_numeric(ident) and token.kind == "string":
             self.fail(f"'{name}' is numeric; compare it with a number, not a string", token.pos)
-        is_text = ident.kind == "attribute" and RUN_ATTRIBUTES[ident.key] == "string"
+        is_text = ident.kind == "attribute" and self.vocabulary.attributes[ident.key] == "string"
         if is_text and token.kind == "number":
             self.fail(f"'{name}' is a string; quote the value, e.g. '{token.text}'", token.pos)
         return token.value
@@ -457,12 +480,6 @@ class _Parser:
                 )
 
 
-def _is_numeric(ident: Identifier) -> bool:
-    if ident.kind == "metric":
-        return True
-    return ident.kind == "attribute" and RUN_ATTRIBUTES[ident.key] == "number"
-
-
 def _flatten(cls: type[And] | type[Or], operands: list[Expr]) -> Expr:
     # A parenthesised group of the same connective adds nothing, so "a AND (b AND c)"
     # gives the same tree as "a AND b AND c"; stores then see one canonical shape.
@@ -477,7 +494,7 @@ def _flatten(cls: type[And] | type[Or], operands: list[Expr]) -> Expr:
     return cls(tuple(flat))
 
 
-def parse_filter(text: str | None) -> Expr | None:
+def parse_filter(text: str | None, vocabulary: Vocabulary = RUNS) -> Expr | None:
     """Parse a filter string into an ``Expr``; ``None`` when there is nothing to filter.
 
     Raises ``SearchSyntaxError`` (with the offset of the offending token) on any
@@ -485,10 +502,12 @@ def parse_filter(text: str | None) -> Expr | None:
     """
     if text is None or not text.strip():
         return None
-    return _Parser(text).parse_filter()
+    return _Parser(text, vocabulary).parse_filter()
 
 
-def parse_order_by(clauses: Sequence[str] | str | None) -> list[OrderKey]:
+def parse_order_by(
+    clauses: Sequence[str] | str | None, vocabulary: Vocabulary = RUNS
+) -> list[OrderKey]:
     """Parse order-by clauses such as ``["metrics.auc DESC", "start_time"]``.
 
     Each string may itself hold several comma-separated clauses. Blank strings are
@@ -502,5 +521,5 @@ def parse_order_by(clauses: Sequence[str] | str | None) -> list[OrderKey]:
     keys: list[OrderKey] = []
     for clause in clauses:
         if clause.strip():
-            keys.extend(_Parser(clause).parse_order_by())
+            keys.extend(_Parser(clause, vocabulary).parse_order_by())
     return keys

@@ -28,7 +28,7 @@ from heron.errors import AlreadyExists, InvalidArgument, NotFound
 from heron.search.ast import Expr, OrderKey
 from heron.store import migrate
 from heron.store.base import TrackingStore, ViewType
-from heron.store.engine import create_engines
+from heron.store.engine import Engines, create_engines
 from heron.store.group_commit import GroupCommitter, GroupStats
 from heron.store.schema import (
     artifact_files,
@@ -102,6 +102,11 @@ class SqlTrackingStore(TrackingStore):
             f"the database at {self.uri} has schema revision {current}, this Heron needs "
             f"{head}: back it up, then run `heron db upgrade`"
         )
+
+    @property
+    def engines(self) -> Engines:
+        """The database connections, shared with the registry store of the same database."""
+        return self._engines
 
     def close(self) -> None:
         self._engines.dispose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from heron.store import registry_schema  # noqa: F401 - registers the registry tables
 from heron.store.schema import metadata
 
 connection = context.config.attributes["connection"]
