@@ -74,6 +74,8 @@ def render(results: dict[str, Any], console: Console) -> None:
             verdict,
         )
     console.print(table)
+    if not results.get("memory"):  # no search workload was run (--only)
+        return
     memory = Table(title="Heron memory during a full paginated scan (fresh process each)")
     for name in (
         "runs",

@@ -46,6 +46,7 @@ DEFAULT_MLFLOW_PYTHON = HERE / ".venv-mlflow" / "bin" / "python"
 DEFAULT_OUTPUT = HERE / "results" / "server.json"
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 BACKENDS = ("sqlite", "postgresql")
+ALL_KEYS = ("a", "b", "c", "d", "e", "f", "artifacts")
 
 SIZES = {
     "default": {
@@ -116,6 +117,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--server-workers", type=int, default=os.cpu_count() or 2, help="for both servers"
     )
+    parser.add_argument(
+        "--only",
+        default=",".join(ALL_KEYS),
+        help="what to run, e.g. b,d,e (default: all; e includes the chart row, f is the "
+        "concurrent writers, artifacts the server memory check)",
+    )
     sizes = parser.add_argument_group("sizes (defaults depend on --quick)")
     for name, value in SIZES["default"].items():
         flag = "--" + name.replace("_", "-")
@@ -127,6 +134,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     if not args.backends or set(args.backends) - set(BACKENDS):
         parser.error(f"--backends takes a list of {', '.join(BACKENDS)}")
+    args.only = {k.strip() for k in args.only.split(",") if k.strip()}
+    if not args.only or args.only - set(ALL_KEYS):
+        parser.error(f"--only takes a list of {', '.join(ALL_KEYS)}")
+    if "artifacts" not in args.only:
+        args.artifact_mb = 0
     args.writer_levels = sorted({int(n) for n in str(args.writers).split(",")})
     if args.writer_levels[0] < 1:
         parser.error("--writers takes counts of at least 1, e.g. 1,2,4,8")
@@ -237,6 +249,8 @@ def run_backend(
 
         seeded: dict[str, Any] = {}
         for work in workloads(args):
+            if work.key.rstrip("+") not in args.only:
+                continue
             if work.key == "d":
                 for side in sides:
                     seeded[side] = step(
@@ -260,7 +274,7 @@ def run_backend(
             if not work.mlflow and "mlflow" in sides:
                 row["mlflow"] = out["workloads"]["e"]["mlflow"]
             out["workloads"][work.key] = row
-        for side in sides:
+        for side in sides if "f" in args.only else []:
             out["writers"][side] = step(
                 f"(f) writers {args.writers}",
                 side,

@@ -78,7 +78,17 @@ def _clone_history(url: str, run_column: str, run_id: str, blocks: int, progress
 
     engine = sa.create_engine(url)
     table = sa.Table("metrics", sa.MetaData(), autoload_with=engine)
-    where = (table.c[run_column] == run_id) & (table.c.key == HISTORY_KEY)
+    if run_column in table.c:
+        where = (table.c[run_column] == run_id) & (table.c.key == HISTORY_KEY)
+    else:  # Heron: history rows name their (run, key) series by its id in metric_series
+        series = sa.Table("metric_series", sa.MetaData(), autoload_with=engine)
+        with engine.connect() as conn:
+            series_id = conn.execute(
+                sa.select(series.c.series_id).where(
+                    (series.c[run_column] == run_id) & (series.c.key == HISTORY_KEY)
+                )
+            ).scalar_one()
+        where = table.c.series_id == series_id
     pk = list(table.primary_key.columns)
     surrogate = pk[0].name if len(pk) == 1 and pk[0].name != run_column else None
     columns = [c.name for c in table.columns if c.name != surrogate]

@@ -26,7 +26,8 @@ def finish(results: dict[str, Any], args: argparse.Namespace) -> list[str]:
             row["met"] = None if row["ratio"] is None else row["ratio"] >= row["target"]
             if mlflow and "digest" in heron and heron["digest"] != mlflow["digest"]:
                 problems.append(f"{backend} ({key}): Heron and MLflow returned different data")
-        out["scaling"] = {mode: scaling(out["writers"], mode) for mode in MODES}
+        if out["writers"]:  # skipped with --only
+            out["scaling"] = {mode: scaling(out["writers"], mode) for mode in MODES}
     results["checks"] = {"same_results_both_sides": None if args.heron_only else not problems}
     return problems
 
@@ -100,7 +101,8 @@ def render(results: dict[str, Any], console: Console) -> None:
                 verdict(row["met"]),
             )
         console.print(table)
-        console.print(writers_table(backend, out))
+        if out["writers"]:
+            console.print(writers_table(backend, out))
     if "artifacts" in results:
         console.print(artifacts_table(results["artifacts"]))
 

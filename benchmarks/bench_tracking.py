@@ -185,6 +185,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=str(DEFAULT_MLFLOW_PYTHON),
         help="interpreter of MLflow's virtualenv",
     )
+    parser.add_argument(
+        "--only",
+        default=",".join(w.key for w in WORKLOADS),
+        help="workloads to run, e.g. b or b,d1 (default: all)",
+    )
     sizes = parser.add_argument_group("sizes (defaults depend on --quick)")
     sizes.add_argument("--runs", type=int, help="runs seeded for the search workloads (d)")
     sizes.add_argument("--calls", type=int, help="log_metric calls per repeat (a)")
@@ -204,6 +209,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.runs < 2:
         parser.error("--runs must be at least 2")
+    args.only = {k.strip() for k in args.only.split(",") if k.strip()}
+    if not args.only or args.only - {w.key for w in WORKLOADS}:
+        parser.error(f"--only takes a list of {', '.join(w.key for w in WORKLOADS)}")
     if args.mem_small_runs >= args.runs:
         if small_given:
             parser.error("--mem-small-runs must be smaller than --runs")
@@ -292,6 +300,8 @@ def run_benchmark(args: argparse.Namespace, console: Console, workdir: Path) -> 
 
             seeded: dict[str, dict[str, Any]] = {}
             for workload in WORKLOADS:
+                if workload.key not in args.only:
+                    continue
                 if workload.searches and not seeded:
                     for side in sides:
                         seeded[side] = step(
@@ -309,6 +319,8 @@ def run_benchmark(args: argparse.Namespace, console: Console, workdir: Path) -> 
                     experiment = seeded.get(side, {}).get("experiment_id")
                     row[side] = step(workload.title, side, command_for(workload, args, experiment))
                 results["workloads"][workload.key] = row
+            if not seeded:  # --only without the search workloads
+                return results
             memory_task = bar.add_task("Heron scan memory, fresh processes", total=2)
             results["memory"] = []
             for seed in (seeded["small"], seeded["heron"]):

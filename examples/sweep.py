@@ -22,6 +22,7 @@ from sklearn.preprocessing import StandardScaler
 import heron
 
 EXPERIMENT = "demo-sweep"
+MODEL = "demo-classifier"
 
 
 def main() -> None:
@@ -59,6 +60,7 @@ def main() -> None:
                     }
                 )
                 heron.set_tag("model", "logistic-regression")
+                heron.sklearn.log_model(model, name="model", input_example=x_train[:5])
                 coefficients = model[-1].coef_[0]
                 heron.log_dict(
                     dict(zip(x_train.columns, coefficients.round(4).tolist(), strict=True)),
@@ -78,6 +80,25 @@ def main() -> None:
     console = Console()
     console.print(f"[bold]{len(grid)} runs logged to experiment {EXPERIMENT!r}; the best:[/]")
     console.print(best[["run_name", "metrics.auc", "metrics.f1", "params.C", "params.penalty"]])
+    promote(best["run_id"].iloc[0], x_test, console)
+
+
+def promote(run_id: str, x_test: object, console: Console) -> None:
+    """Register the best run's model and promote it to ``champion`` through the registry's
+    governance: ``champion`` is protected, so it moves only when an approver accepts."""
+    version = heron.register_model(f"runs:/{run_id}/model", MODEL, description="best of the sweep")
+    admin = heron.Client(user="demo-admin")
+    if "demo-admin" not in {r.value for r in admin.roles_of("demo-admin")}:
+        admin.grant_role("demo-admin", "admin")  # the first admin appoints themselves
+    admin.grant_role("demo-reviewer", "approver")
+    admin.set_model_policy(MODEL, protected_aliases=["champion"])
+    request = heron.request_transition(MODEL, version.version, "champion", comment="best AUC")
+    heron.Client(user="demo-reviewer").approve(MODEL, request.id, comment="checked the sweep")
+    champion = heron.models.load(f"models:/{MODEL}@champion")
+    console.print(
+        f"[bold]{MODEL} version {version.version} is champion[/]; its first predictions: "
+        f"{champion.predict(x_test)[:5].tolist()}"
+    )
 
 
 if __name__ == "__main__":

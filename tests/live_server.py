@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -23,9 +24,11 @@ def free_port() -> int:
 
 
 class LiveServer:
-    def __init__(self, folder: Path, workers: int = 1) -> None:
+    def __init__(self, folder: Path, workers: int = 1, extra_args: Sequence[str] = ()) -> None:
+        """``extra_args`` go after the defaults, so they may override them."""
         self.folder = folder
         self.workers = workers
+        self.extra_args = list(extra_args)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -34,7 +37,7 @@ class LiveServer:
         command = [
             HERON, "server", "--backend-store-uri", f"sqlite:///{self.folder / 'heron.db'}",
             "--artifacts-destination", str(self.folder / "artifacts"),
-            "--port", str(self.port), "--workers", str(self.workers),
+            "--port", str(self.port), "--workers", str(self.workers), *self.extra_args,
         ]  # fmt: skip
         self.process = subprocess.Popen(
             command,

@@ -57,6 +57,20 @@ def test_cli_commands(tmp_path: Path, env: dict[str, str]) -> None:
             assert '"metrics"' in result.stdout or "auc" in result.stdout
 
 
+def test_registry_commands(tmp_path: Path, env: dict[str, str]) -> None:
+    """The `heron models` block, after the Python snippets registered fraud-detector."""
+    for index, snippet in enumerate(blocks("python")):
+        script = tmp_path / f"snippet_{index}.py"
+        script.write_text(snippet)
+        assert run([sys.executable, str(script)], tmp_path, env).returncode == 0
+    (command_block,) = [b for b in blocks("bash") if "heron models" in b]
+    for line in command_block.strip().splitlines():
+        result = run(shlex.split(line), tmp_path, env)
+        assert result.returncode == 0, f"{line}\n{result.stdout}\n{result.stderr}"
+        assert result.stdout.strip()
+        assert not result.stdout.startswith("No ")  # each command found what it asked for
+
+
 def test_syntax_error_example_is_what_heron_prints() -> None:
     from heron.errors import SearchSyntaxError
     from heron.search import parse_filter
@@ -70,11 +84,16 @@ def test_syntax_error_example_is_what_heron_prints() -> None:
 @pytest.mark.slow
 def test_make_demo(tmp_path: Path, env: dict[str, str]) -> None:
     """`make demo` (the README's first command) on an installed checkout, tracking into tmp."""
-    env = {**env, "HERON_TRACKING_URI": str(tmp_path / "demo")}
+    # The demo ends by serving the UI until Ctrl-C; the UI has tests of its own.
+    env = {**env, "HERON_TRACKING_URI": str(tmp_path / "demo"), "HERON_DEMO_NO_UI": "1"}
     result = run(["make", "-s", "demo"], ROOT, env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "8 runs logged" in result.stdout
     assert "lr-" in result.stdout.split("8 runs logged")[1]
+    assert "demo-classifier version 1 is champion" in result.stdout
+    # The lineage tree printed last: champion <- best run <- the training data.
+    assert "demo-classifier v1 @champion" in result.stdout
+    assert "dataset breast-cancer" in result.stdout
 
 
 def test_server_commands(tmp_path: Path, env: dict[str, str]) -> None:

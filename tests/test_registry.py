@@ -36,7 +36,7 @@ def test_register_creates_the_model_and_numbers_versions(
     assert v2.created_by == "bob"
     assert v1.tags == {"owner": "risk"}
     assert v1.description == "LR"
-    assert v1.signature == "age: long, income: double -> score: double"
+    assert v1.signature == "(age: long, income: double) -> score: double"
     model = registry.get_model("fraud")
     assert model.latest_version == 2
     assert model.owner == "alice"

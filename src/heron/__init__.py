@@ -29,6 +29,15 @@ from heron.fluent import (
     set_tracking_uri,
     start_run,
 )
+from heron.fluent_registry import (
+    approve,
+    delete_alias,
+    lineage,
+    register_model,
+    reject,
+    request_transition,
+    set_alias,
+)
 
 __version__ = "0.1.0"
 
@@ -57,11 +66,14 @@ __all__ = [
     "RunStatus",
     "__version__",
     "active_run",
+    "approve",
+    "delete_alias",
     "end_run",
     "errors",
     "flush",
     "get_run",
     "get_tracking_uri",
+    "lineage",
     "log_artifact",
     "log_artifacts",
     "log_dict",
@@ -71,7 +83,11 @@ __all__ = [
     "log_param",
     "log_params",
     "log_text",
+    "register_model",
+    "reject",
+    "request_transition",
     "search_runs",
+    "set_alias",
     "set_experiment",
     "set_tag",
     "set_tags",

@@ -5,15 +5,29 @@ from __future__ import annotations
 import hashlib
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Protocol
 
 from heron.entities import FileInfo
-from heron.errors import InvalidArgument
+from heron.errors import DataCorrupted, InvalidArgument, NotFound
 
 CHUNK_SIZE = 1 << 20  # 1 MiB: big enough for throughput, small enough to stream anything
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+class ArtifactsMode(str, Enum):
+    """Who moves a tracking server's artifact bytes.
+
+    PROXY: clients send and fetch them through the server, which alone needs access to the
+    store. DIRECT: clients write and read the store themselves, with their own credentials,
+    and the server only keeps the record (paths, sizes, sha256).
+    """
+
+    PROXY = "proxy"
+    DIRECT = "direct"
 
 
 @dataclass(frozen=True)
@@ -58,6 +72,41 @@ def copy_stream(source: BinaryIO, sink: _Sink | None = None) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
+def require_sha256(sha256: str) -> str:
+    """``sha256`` in lower case, if it is a hex digest; else InvalidArgument."""
+    digest = sha256.lower()
+    if not _SHA256_HEX.fullmatch(digest):
+        raise InvalidArgument(f"{sha256!r} is not a sha256 digest (64 hexadecimal digits)")
+    return digest
+
+
+def sha256_of_file(path: Path) -> str:
+    with path.open("rb") as source:
+        return copy_stream(source)[1]
+
+
+def verify_download(
+    downloaded: Path, artifact_path: str, checksums: Mapping[str, str], owner: str
+) -> None:
+    """Check the files of a download against the sha256 recorded when they were stored.
+
+    ``downloaded`` is the local copy of ``artifact_path`` (a file or a folder) and
+    ``checksums`` maps stored paths at or under it to their digests. A file that does not
+    match is deleted and DataCorrupted raised; files without a record are left as they are.
+    """
+    for stored_path, sha256 in checksums.items():
+        if stored_path == artifact_path:
+            local = downloaded
+        else:
+            local = downloaded / stored_path[len(artifact_path) :].lstrip("/")
+        if local.is_file() and sha256_of_file(local) != sha256:
+            local.unlink()
+            raise DataCorrupted(
+                f"artifact {stored_path!r} of {owner} does not match the checksum recorded "
+                "when it was stored: the stored copy is damaged or was changed"
+            )
+
+
 class ArtifactRepository(ABC):
     """The artifacts of one run (or any root): upload, list, download."""
 
@@ -75,6 +124,16 @@ class ArtifactRepository(ABC):
             target = f"{artifact_path}/{relative}" if artifact_path else relative
             stored.append(self.upload_file(file, target))
         return stored
+
+    def upload(self, local: Path, artifact_path: str) -> list[StoredArtifact]:
+        """Store a file (as ``artifact_path/<its name>``) or a folder's contents (under
+        ``artifact_path``), as ``log_artifact`` means it."""
+        if local.is_dir():
+            return self.upload_dir(local, artifact_path)
+        if local.is_file():
+            name = f"{artifact_path}/{local.name}" if artifact_path else local.name
+            return [self.upload_file(local, name)]
+        raise NotFound(f"cannot log artifact {str(local)!r}: no such file or directory")
 
     @abstractmethod
     def write_stream(self, artifact_path: str, stream: BinaryIO) -> StoredArtifact:
@@ -106,8 +165,6 @@ class ArtifactRepository(ABC):
         of file, after its bytes were already handed on, so the check would come too late to
         act on. This reads the whole artifact; raises NotFound if it does not exist.
         """
-        expected = sha256.lower()
-        if not _SHA256_HEX.fullmatch(expected):
-            raise InvalidArgument(f"{sha256!r} is not a sha256 digest (64 hexadecimal digits)")
+        expected = require_sha256(sha256)
         with self.open_read(artifact_path) as source:
             return copy_stream(source)[1] == expected

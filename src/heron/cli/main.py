@@ -11,6 +11,7 @@ from heron.cli.errors import HeronGroup
 from heron.cli.server import server
 from heron.cli.state import State
 from heron.cli.sync import sync
+from heron.cli.ui import ui
 from heron.client.config import TRACKING_URI_ENV
 
 app = typer.Typer(
@@ -34,6 +35,7 @@ app.add_typer(models.app, name="models")
 app.add_typer(db.app, name="db")
 app.command("server")(server)
 app.command("sync")(sync)
+app.command("ui")(ui)
 
 
 @app.callback()

@@ -18,6 +18,7 @@ from heron.client import config as tracking_config
 from heron.client.context import current_source, current_user, source_git_commit
 from heron.client.datasets import describe
 from heron.client.http_transport import HttpTransport
+from heron.client.registry_client import RegistryMethods
 from heron.client.transport import TrackingTransport
 from heron.entities import (
     Experiment,
@@ -49,8 +50,8 @@ def open_transport(tracking_uri: str | None = None) -> TrackingTransport:
     return open_local_service(uri)
 
 
-class Client:
-    """Track experiments and runs.
+class Client(RegistryMethods):
+    """Track experiments and runs, and register models.
 
     >>> client = Client("sqlite:///heron.db")   # or no argument: HERON_TRACKING_URI, ./.heron
     >>> run = client.create_run(client.get_or_create_experiment("fraud").id)
@@ -58,11 +59,17 @@ class Client:
     """
 
     def __init__(
-        self, tracking_uri: str | None = None, *, transport: TrackingTransport | None = None
+        self,
+        tracking_uri: str | None = None,
+        *,
+        transport: TrackingTransport | None = None,
+        user: str | None = None,
     ) -> None:
         """``tracking_uri``: a folder, ``sqlite:///...``, ``postgresql://...`` or the
-        ``http(s)://`` address of a Heron server. ``transport`` overrides it (tests)."""
+        ``http(s)://`` address of a Heron server. ``transport`` overrides it (tests).
+        ``user``: who registry changes are made as (default: HERON_USER, else the OS user)."""
         self.tracking_uri = tracking_uri
+        self.user = user
         self._service = transport if transport is not None else open_transport(tracking_uri)
 
     @property

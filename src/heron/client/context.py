@@ -17,6 +17,14 @@ def current_user() -> str:
         return "unknown"
 
 
+USER_ENV = "HERON_USER"
+
+
+def acting_user() -> str:
+    """Who registry changes are made as: HERON_USER, else the operating-system user."""
+    return os.environ.get(USER_ENV, "").strip() or current_user()
+
+
 def current_source() -> str:
     main = sys.argv[0] if sys.argv and sys.argv[0] else ""
     if main and main not in ("-c", "-m") and os.path.exists(main):

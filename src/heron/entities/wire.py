@@ -14,6 +14,7 @@ from heron.entities.artifact import FileInfo
 from heron.entities.experiment import Experiment
 from heron.entities.lifecycle import LifecycleStage, RunStatus
 from heron.entities.run import Dataset, Metric, Param, Run, RunInput, RunTag
+from heron.entities.series import SeriesPage
 from heron.errors import (
     AlreadyExists,
     Conflict,
@@ -85,12 +86,29 @@ def metric_to_dict(metric: Metric) -> dict[str, Any]:
 
 
 def metric_from_dict(data: dict[str, Any]) -> Metric:
+    value = data["value"]
     return Metric(
         key=data["key"],
-        value=number_from_json(data["value"]),
+        # A float is the common case: skip number_from_json's checks for it.
+        value=value if type(value) is float else number_from_json(value),
         timestamp=data["timestamp"],
         step=data.get("step", 0),
     )
+
+
+def series_to_dicts(page: SeriesPage) -> list[dict[str, Any]]:
+    """``metric_to_dict`` of every point of the page, without a Metric per point."""
+    key = page.key
+    return [
+        {
+            "key": key,
+            # x - x is 0.0 for every finite float, NaN for NaN and +/-inf.
+            "value": value if value - value == 0.0 else number_to_json(value),
+            "timestamp": timestamp,
+            "step": step,
+        }
+        for step, timestamp, value in zip(page.steps, page.timestamps, page.values, strict=True)
+    ]
 
 
 def dataset_to_dict(dataset: Dataset) -> dict[str, Any]:

@@ -14,14 +14,25 @@ from typing import Any
 from fastapi import Depends, FastAPI
 
 from heron.server.errors import install_error_handlers
+from heron.server.mlflow_compat import include_mlflow_routes
 from heron.server.observability import MetricsMiddleware, RequestMetrics
 from heron.server.observability import router as observability_router
 from heron.server.request_models import refuse_unstorable_url_text
 from heron.server.responses import JSONBytes, ServerState
-from heron.server.routes import artifacts, experiments, runs
+from heron.server.routes import (
+    artifacts,
+    experiments,
+    registry_models,
+    registry_versions,
+    runs,
+)
 from heron.server.settings import ServerSettings
+from heron.server.ui import ui_routes
 from heron.services import TrackingService
-from heron.store import SqlTrackingStore
+from heron.services.logged_models import LoggedModelService
+from heron.services.registry import RegistryService
+from heron.store import SqlRegistryStore, SqlTrackingStore
+from heron.store.sql_logged_models import SqlLoggedModelStore
 
 API_DESCRIPTION = (
     "Heron's native tracking API (docs/rest-api.md). Errors are "
@@ -84,12 +95,26 @@ def create_app(settings: ServerSettings) -> FastAPI:
         # Path and query text must be storable too (bodies are checked by their models).
         dependencies=[Depends(refuse_unstorable_url_text)],
     )
-    app.state.heron = ServerState(settings, store, service, metrics)
-    routers = (experiments.router, runs.router, artifacts.router, observability_router)
+    logged_models = LoggedModelService(SqlLoggedModelStore(store.engines), service)
+    registry = RegistryService(
+        SqlRegistryStore(store.engines), service, logged_models=logged_models
+    )
+    app.state.heron = ServerState(settings, store, service, metrics, registry, logged_models)
+    routers = (
+        experiments.router,
+        runs.router,
+        artifacts.router,
+        registry_models.router,
+        registry_versions.router,
+        observability_router,
+    )
     install_error_handlers(app, [route for router in routers for route in router.routes])
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     for router in routers:
         app.include_router(router)
+    include_mlflow_routes(app)
+    # Last, so that no UI path can shadow an API route.
+    app.router.routes.extend(ui_routes())
     return app
 
 

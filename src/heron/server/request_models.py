@@ -10,6 +10,7 @@ tests/test_server_fuzz.py); here they are 400s that name the field.
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 
 import orjson
@@ -18,13 +19,15 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ModelWrapValidatorHandler,
     PlainValidator,
+    PrivateAttr,
     WithJsonSchema,
     field_validator,
     model_validator,
 )
 
-from heron.entities import RunStatus, wire
+from heron.entities import Metric, Param, RunStatus, RunTag, wire
 from heron.errors import InvalidArgument
 from heron.store import ViewType
 
@@ -192,10 +195,99 @@ class KeyValue(_Body):
     value: str
 
 
+BatchEntities = tuple[list[Metric], list[Param], list[RunTag]]
+
+
 class LogBatch(_RequestBody):
     metrics: list[MetricPoint] = Field(default_factory=list)
     params: list[KeyValue] = Field(default_factory=list)
     tags: list[KeyValue] = Field(default_factory=list)
+    _entities: BatchEntities | None = PrivateAttr(None)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _well_formed_fast(cls, data: Any, handler: ModelWrapValidatorHandler[LogBatch]) -> Any:
+        # A well-formed batch becomes entities at once, without the models: validating
+        # 1,000 points through them and then building the entities took 7.5 ms, this
+        # 2.8 ms (one busy machine). Anything unusual goes through the models as before,
+        # so what is accepted and how errors read are unchanged (tested property-based).
+        entities = batch_entities_fast(data)
+        if entities is None:
+            return handler(data)
+        # Fields given: model_construct would otherwise inspect each default_factory's
+        # signature, which cost more than building the entities.
+        batch = cls.model_construct(metrics=[], params=[], tags=[])
+        batch._entities = entities
+        return batch
+
+    def entities(self) -> BatchEntities:
+        if self._entities is not None:
+            return self._entities
+        return (
+            [Metric(m.key, m.value, m.timestamp, m.step) for m in self.metrics],
+            [Param(p.key, p.value) for p in self.params],
+            [RunTag(t.key, t.value) for t in self.tags],
+        )
+
+
+_NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+_BATCH_FIELDS = frozenset(("metrics", "params", "tags"))
+_POINT_FIELDS = frozenset(("key", "value", "timestamp", "step"))
+_PAIR_FIELDS = frozenset(("key", "value"))
+
+
+def batch_entities_fast(data: Any) -> BatchEntities | None:
+    """The entities of a batch made only of the usual types, or None.
+
+    Exact type tests (the models also accept e.g. "5" for a step) and the same limits
+    as the models: 64-bit integers, storable text.
+    """
+    # Unknown fields go the slow way: the models ignore them, but only after checking
+    # that their text is storable.
+    if type(data) is not dict or not data.keys() <= _BATCH_FIELDS:
+        return None
+    metrics, params, tags = data.get("metrics", []), data.get("params", []), data.get("tags", [])
+    if type(metrics) is not list or type(params) is not list or type(tags) is not list:
+        return None
+    plain: set[str] = set()  # keys known to be storable text
+    points = []
+    for point in metrics:
+        if type(point) is not dict or not point.keys() <= _POINT_FIELDS:
+            return None
+        key, value = point.get("key"), point.get("value")
+        timestamp, step = point.get("timestamp"), point.get("step", 0)
+        if type(key) is not str or type(timestamp) is not int or type(step) is not int:
+            return None
+        if type(value) is not float:
+            if type(value) is str and value in _NON_FINITE:
+                value = _NON_FINITE[value]
+            elif type(value) is int and -(2**63) <= value < 2**63:
+                value = float(value)
+            else:
+                return None
+        if not (INT64_MIN <= timestamp <= INT64_MAX and INT64_MIN <= step <= INT64_MAX):
+            return None
+        if key not in plain:
+            if _unstorable_text(key) is not None:
+                return None
+            plain.add(key)
+        points.append(Metric(key, value, timestamp, step))
+    pairs: list[list[tuple[str, str]]] = [[], []]
+    for items, out in ((params, pairs[0]), (tags, pairs[1])):
+        for item in items:
+            if type(item) is not dict or not item.keys() <= _PAIR_FIELDS:
+                return None
+            key, value = item.get("key"), item.get("value")
+            if type(key) is not str or type(value) is not str:
+                return None
+            if _unstorable_text(key) is not None or _unstorable_text(value) is not None:
+                return None
+            out.append((key, value))
+    return (
+        points,
+        [Param(key, value) for key, value in pairs[0]],
+        [RunTag(key, value) for key, value in pairs[1]],
+    )
 
 
 class DatasetBody(_Body):
@@ -237,3 +329,13 @@ class SearchRuns(_RequestBody):
     view: ViewType = ViewType.ACTIVE_ONLY
     max_results: Annotated[int, _int64()] = 1000
     page_token: str | None = None
+
+
+class ArtifactRecord(_Body):
+    path: str = Field(description="a file path relative to the run's root")
+    size: Annotated[int, _int64("bytes")]
+    sha256: str = Field(description="hex digest of the file's bytes")
+
+
+class RecordArtifacts(_RequestBody):
+    files: list[ArtifactRecord]

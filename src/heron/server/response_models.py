@@ -103,6 +103,17 @@ class FileList(BaseModel):
     files: list[FileInfoOut]
 
 
+class ArtifactsConfig(BaseModel):
+    mode: Literal["proxy", "direct"] = Field(
+        description="proxy: send artifact bytes through this server; direct: read and write "
+        "the run's artifact_uri in the store yourself, then record the files here"
+    )
+
+
+class ArtifactChecksums(BaseModel):
+    checksums: dict[str, str] = Field(description="artifact path -> sha256 recorded for it")
+
+
 class Health(BaseModel):
     status: Literal["ok"]
 

@@ -10,6 +10,8 @@ from fastapi import Depends, Request
 from starlette.responses import JSONResponse, Response
 
 from heron.services import TrackingService
+from heron.services.logged_models import LoggedModelService
+from heron.services.registry import RegistryService
 from heron.store import SqlTrackingStore
 
 if TYPE_CHECKING:
@@ -48,6 +50,8 @@ class ServerState:
     store: SqlTrackingStore
     service: TrackingService
     metrics: RequestMetrics
+    registry: RegistryService
+    logged_models: LoggedModelService
 
 
 def server_state(request: Request) -> ServerState:
@@ -61,3 +65,22 @@ async def _tracking_service(request: Request) -> TrackingService:
 
 
 ServiceDep = Annotated[TrackingService, Depends(_tracking_service)]
+
+# Who makes a request. Heron's server has no authentication of its own yet: it takes the
+# user from this header (the Python client sends the local user), so roles are only as
+# trustworthy as the proxy in front of the server that sets or strips the header.
+USER_HEADER = "X-Heron-User"
+ANONYMOUS = "anonymous"
+
+
+async def _registry_service(request: Request) -> RegistryService:
+    return server_state(request).registry
+
+
+async def _actor(request: Request) -> str:
+    user = request.headers.get(USER_HEADER, "").strip()
+    return user[:256] if user else ANONYMOUS
+
+
+RegistryDep = Annotated[RegistryService, Depends(_registry_service)]
+ActorDep = Annotated[str, Depends(_actor)]

@@ -15,6 +15,7 @@ import yaml
 
 from heron.artifacts.base import clean_artifact_path
 from heron.entities import LifecycleStage, Page
+from heron.entities.logged_model import LoggedModel
 from heron.entities.model_uri import (
     RUNS_SCHEME,
     ModelReference,
@@ -41,6 +42,7 @@ from heron.errors import Conflict, HeronError, InvalidArgument, NotFound, Permis
 from heron.search.ast import MODEL_VERSIONS, MODELS
 from heron.search.parser import parse_filter, parse_order_by
 from heron.services.lineage import dataset_lineage, model_lineage, run_lineage
+from heron.services.logged_models import LoggedModelService, is_logged_model_id
 from heron.services.registry_rules import (
     STAGE_PREFIX,
     parse_target,
@@ -57,6 +59,7 @@ from heron.store.registry_base import Change, NewVersion, RegistryStore
 
 # The files that mark a folder as a model: Heron's manifest, or an MLflow model.
 MODEL_MANIFESTS = ("heron-model.yaml", "MLmodel")
+MODELS_SCHEME = "models:/"
 
 
 @dataclass(frozen=True)
@@ -85,9 +88,13 @@ class RegistryService:
         *,
         reviewers: Sequence[TransitionReviewer] = (),
         clock: Callable[[], int] = now_ms,
+        logged_models: LoggedModelService | None = None,
     ) -> None:
         self.store = store
         self.tracking = tracking
+        # Versions can be registered from MLflow 3 logged models (models:/<model_id>)
+        # only where their store is known: on a server, or embedded with one.
+        self.logged_models = logged_models
         self.reviewers = list(reviewers)
         self._clock = clock
 
@@ -187,9 +194,14 @@ class RegistryService:
         name = validate_model_name(name)
         description = validate_description(description)
         clean_tags = _clean_tags(tags)
-        run_id, path = self._resolve_source(source, run_id)
-        self._require_model_files(run_id, path)
-        signature = self._signature_summary(run_id, path)
+        logged = self._logged_model_source(source, run_id)
+        version_run_id: str | None
+        if logged is not None:
+            version_run_id, path, signature = logged.source_run_id or run_id, "", ""
+        else:
+            version_run_id, path = self._resolve_source(source, run_id)
+            self._require_model_files(version_run_id, path)
+            signature = self._signature_summary(version_run_id, path)
         try:
             model = self.store.get_model(name)
         except NotFound:
@@ -201,7 +213,7 @@ class RegistryService:
             raise InvalidArgument(f"registered model {name!r} is deleted: restore it first")
         new = NewVersion(
             source=source,
-            run_id=run_id,
+            run_id=version_run_id,
             artifact_path=path,
             status=ModelVersionStatus.READY,
             description=description,
@@ -209,6 +221,29 @@ class RegistryService:
             tags=clean_tags,
         )
         return self.store.create_version(name, new, self._change(actor))
+
+    def _logged_model_source(self, source: object, run_id: str | None) -> LoggedModel | None:
+        """The logged model a ``models:/<model_id>`` source names, with its files checked;
+        None for any other source (the run-artifact rules below apply to those)."""
+        if self.logged_models is None or not isinstance(source, str):
+            return None
+        model_id = _logged_model_id(source)
+        if model_id is None:
+            return None
+        logged = self.logged_models.get_logged_model(model_id)
+        if run_id is not None and logged.source_run_id not in (None, run_id):
+            raise InvalidArgument(
+                f"source {source!r} was logged by run {logged.source_run_id}, not run_id {run_id}"
+            )
+        if run_id is not None and logged.source_run_id is None:
+            self.tracking.get_run(run_id)
+        names = {f.path.rsplit("/", 1)[-1] for f in self.logged_models.list_artifacts(model_id)}
+        if not names.intersection(MODEL_MANIFESTS):
+            raise InvalidArgument(
+                f"logged model {model_id} holds no model ({' or '.join(MODEL_MANIFESTS)} is "
+                "missing): upload its files before registering it"
+            )
+        return logged
 
     def _resolve_source(self, source: str, run_id: str | None) -> tuple[str, str]:
         """(run id, path in its artifacts) of a source, refusing anything outside the run."""
@@ -261,7 +296,17 @@ class RegistryService:
                 content = yaml.safe_load(stream.read(1_000_000))
         except (HeronError, OSError, yaml.YAMLError):
             return ""
-        return summarize_signature(content.get("signature") if isinstance(content, dict) else None)
+        signature = content.get("signature") if isinstance(content, dict) else None
+        if not signature:
+            return ""
+        # Imported here: heron.models loads models through heron.client, which imports this
+        # module; and a summary is only needed when a version is registered.
+        from heron.models.signature import Signature, summary
+
+        try:
+            return summary(Signature.from_dict(signature))[:1000]
+        except (HeronError, ValueError, TypeError, KeyError):
+            return ""  # a manifest the loader would refuse; registering still works
 
     def get_version(self, name: str, version: int) -> ModelVersion:
         return self.store.get_version(name, version)
@@ -355,6 +400,13 @@ class RegistryService:
     def source_uri(self, uri: str) -> str:
         """``runs:/<run_id>/<path>`` of the files behind a ``models:/`` URI."""
         version = self.resolve(uri)
+        model_id = _logged_model_id(version.source)
+        if model_id is not None:
+            # A logged model's files are outside any run: point at them where they are.
+            if self.logged_models is None:
+                return version.source
+            found = self.logged_models.get_logged_model(model_id, allow_deleted=True)
+            return found.artifact_location
         if version.run_id is None:
             return version.source
         return f"{RUNS_SCHEME}{version.run_id}/{version.artifact_path}".rstrip("/")
@@ -621,6 +673,12 @@ class RegistryService:
         raise PermissionDenied(why)
 
 
+def _logged_model_id(source: str) -> str | None:
+    """``m-...`` for a ``models:/<model_id>`` source (MLflow 3's logged models)."""
+    rest = source.removeprefix(MODELS_SCHEME).strip("/") if source.startswith(MODELS_SCHEME) else ""
+    return rest if is_logged_model_id(rest) else None
+
+
 def _move_for(request: TransitionRequest) -> LabelChange:
     stage = target_stage(request.target)
     if stage is not None:
@@ -660,27 +718,3 @@ def _clean_model_path(path: str, source: str) -> str:
         raise InvalidArgument(
             f"source {source!r} points outside the run's artifacts: {exc}"
         ) from exc
-
-
-def summarize_signature(signature: object) -> str:
-    """One line such as ``age: long, income: double -> double`` for a manifest signature."""
-    if not isinstance(signature, dict):
-        return ""
-
-    def side(spec: object) -> str:
-        if isinstance(spec, dict):
-            spec = spec.get("columns") or spec.get("tensors") or spec.get("inputs")
-        if not isinstance(spec, list):
-            return "?"
-        parts = []
-        for item in spec:
-            if isinstance(item, dict):
-                label = item.get("name")
-                kind = item.get("type") or item.get("dtype") or "?"
-                parts.append(f"{label}: {kind}" if label else str(kind))
-        return ", ".join(parts) or "?"
-
-    summary = side(signature.get("inputs"))
-    if signature.get("outputs") is not None:
-        summary += f" -> {side(signature.get('outputs'))}"
-    return summary[:1000]

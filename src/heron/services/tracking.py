@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
@@ -14,6 +13,8 @@ from heron.artifacts import (
     StoredArtifact,
     artifact_repository,
     clean_artifact_path,
+    require_sha256,
+    verify_download,
 )
 from heron.entities import (
     Experiment,
@@ -27,12 +28,14 @@ from heron.entities import (
     RunStatus,
     RunTag,
 )
-from heron.errors import AlreadyExists, DataCorrupted, InvalidArgument, NotFound
+from heron.entities.series import SeriesPage
+from heron.errors import AlreadyExists, Conflict, InvalidArgument, NotFound
 from heron.search import parse_filter, parse_order_by
 from heron.services import validation as v
 from heron.store.base import TrackingStore, ViewType
 
 DEFAULT_EXPERIMENT_NAME = "Default"
+MAX_ARTIFACT_RECORDS = 1000  # per call: each costs the server a look at the store
 
 
 def require_active_experiment(experiment: Experiment) -> Experiment:
@@ -43,6 +46,13 @@ def require_active_experiment(experiment: Experiment) -> Experiment:
             f"restore {experiment.name}`) or choose another name"
         )
     return experiment
+
+
+def require_active_run(run: Run) -> Run:
+    """A deleted run keeps its data but takes no new data until it is restored."""
+    if run.lifecycle_stage is LifecycleStage.DELETED:
+        raise InvalidArgument(f"run {run.id} is deleted: restore it before changing it")
+    return run
 
 
 def now_ms() -> int:
@@ -258,7 +268,19 @@ class TrackingService:
         max_results: int = 25_000,
         page_token: str | None = None,
     ) -> Page[Metric]:
-        return self.store.get_metric_history(
+        page = self.get_metric_series(run_id, key, max_results=max_results, page_token=page_token)
+        return Page(page.metrics(), page.next_page_token)
+
+    def get_metric_series(
+        self,
+        run_id: str,
+        key: str,
+        *,
+        max_results: int = 25_000,
+        page_token: str | None = None,
+    ) -> SeriesPage:
+        """``get_metric_history`` as columns, for readers of many points (charts, the server)."""
+        return self.store.get_metric_series(
             run_id, key, v.validate_max_results(max_results), page_token
         )
 
@@ -319,16 +341,8 @@ class TrackingService:
 
     def log_artifact(self, run_id: str, local_path: Path, artifact_path: str | None = None) -> None:
         """Upload a file or a directory (its contents go under ``artifact_path``)."""
-        local = Path(local_path)
         destination = clean_artifact_path(artifact_path)
-        repository = self._repository(run_id)
-        if local.is_dir():
-            stored = repository.upload_dir(local, destination)
-        elif local.is_file():
-            name = f"{destination}/{local.name}" if destination else local.name
-            stored = [repository.upload_file(local, name)]
-        else:
-            raise NotFound(f"cannot log artifact {str(local)!r}: no such file or directory")
+        stored = self._repository(run_id).upload(Path(local_path), destination)
         self._record(run_id, stored)
 
     def _record(self, run_id: str, stored: Sequence[StoredArtifact]) -> None:
@@ -340,17 +354,57 @@ class TrackingService:
         destination = clean_artifact_path(path)
         if not destination:
             raise InvalidArgument("an artifact upload needs a file path, e.g. plots/roc.png")
-        run = self.store.get_run(run_id)
-        if run.lifecycle_stage is LifecycleStage.DELETED:
-            raise InvalidArgument(f"run {run_id} is deleted: restore it before changing it")
+        run = require_active_run(self.store.get_run(run_id))
         stored = self._repository_for(run.artifact_uri).write_stream(destination, stream)
         self._record(run_id, [stored])
         return stored
+
+    def record_artifacts(self, run_id: str, files: Sequence[StoredArtifact]) -> None:
+        """Record files that a client wrote straight to the run's artifact store.
+
+        Each must be there with the size given: a record is a promise that the bytes exist,
+        and the check catches a client writing to another store than this one (say, another
+        S3 endpoint). The sha256 is taken on trust; downloads verify it.
+        """
+        if len(files) > MAX_ARTIFACT_RECORDS:
+            raise InvalidArgument(
+                f"{len(files)} artifact records in one call; the limit is "
+                f"{MAX_ARTIFACT_RECORDS}: record them in several calls"
+            )
+        clean = [
+            StoredArtifact(_file_path(f.path), _size(f.path, f.size), require_sha256(f.sha256))
+            for f in files
+        ]
+        run = require_active_run(self.store.get_run(run_id))
+        repository = self._repository_for(run.artifact_uri)
+        folders: dict[str, dict[str, FileInfo]] = {}
+        for stored in clean:
+            folder = stored.path.rpartition("/")[0]
+            if folder not in folders:
+                folders[folder] = {f.path: f for f in repository.list(folder) if not f.is_dir}
+            found = folders[folder].get(stored.path)
+            if found is None:
+                raise NotFound(
+                    f"artifact {stored.path!r} is not in the artifact store of run {run_id} "
+                    f"({run.artifact_uri}): upload it there before recording it, to the same "
+                    "store the server uses (check the client's endpoint, e.g. AWS_ENDPOINT_URL)"
+                )
+            if found.size != stored.size:
+                raise Conflict(
+                    f"artifact {stored.path!r} of run {run_id} has {found.size} bytes in the "
+                    f"store, not {stored.size}: it was changed since; upload it again"
+                )
+        self._record(run_id, clean)
 
     def artifact_checksum(self, run_id: str, path: str) -> str | None:
         """The sha256 recorded when the artifact file was stored (None if never recorded)."""
         clean = clean_artifact_path(path)
         return self.store.artifact_checksums(run_id, clean).get(clean)
+
+    def artifact_checksums(self, run_id: str, path: str | None = None) -> dict[str, str]:
+        """The recorded sha256 of every artifact file at or under ``path``."""
+        self.store.get_run(run_id)  # NotFound for an unknown run, not an empty answer
+        return self.store.artifact_checksums(run_id, clean_artifact_path(path))
 
     def open_artifact(self, run_id: str, path: str) -> BinaryIO:
         """A binary file object streaming one artifact file; the caller closes it."""
@@ -366,16 +420,8 @@ class TrackingService:
         """Copy a file or folder of artifacts locally, verifying every recorded checksum."""
         clean = clean_artifact_path(path)
         target = self._repository(run_id).download(clean, Path(destination))
-        for stored_path, sha256 in self.store.artifact_checksums(run_id, clean).items():
-            local = (
-                target if stored_path == clean else target / stored_path[len(clean) :].lstrip("/")
-            )
-            if local.is_file() and _sha256_of(local) != sha256:
-                local.unlink()
-                raise DataCorrupted(
-                    f"artifact {stored_path!r} of run {run_id} does not match the checksum "
-                    "recorded when it was stored: the stored copy is damaged or was changed"
-                )
+        checksums = self.store.artifact_checksums(run_id, clean)
+        verify_download(target, clean, checksums, f"run {run_id}")
         return target
 
     # -- helpers -----------------------------------------------------------------------
@@ -434,9 +480,14 @@ def _generated_name() -> str:
     return f"{secrets.choice(_ADJECTIVES)}-{secrets.choice(_NOUNS)}-{secrets.randbelow(1000)}"
 
 
-def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+def _file_path(path: str) -> str:
+    clean = clean_artifact_path(path)
+    if not clean:
+        raise InvalidArgument("an artifact record needs a file path, e.g. plots/roc.png")
+    return clean
+
+
+def _size(path: str, size: int) -> int:
+    if size < 0:
+        raise InvalidArgument(f"artifact {path!r}: size must be 0 or more bytes, got {size}")
+    return size

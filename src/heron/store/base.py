@@ -24,6 +24,7 @@ from heron.entities import (
     RunStatus,
     RunTag,
 )
+from heron.entities.series import SeriesPage
 from heron.search.ast import Expr, OrderKey
 
 
@@ -136,9 +137,11 @@ class TrackingStore(ABC):
     def delete_tag(self, run_id: str, key: str) -> None: ...
 
     @abstractmethod
-    def get_metric_history(
+    def get_metric_series(
         self, run_id: str, key: str, max_results: int, page_token: str | None
-    ) -> Page[Metric]: ...
+    ) -> SeriesPage:
+        """A page of ``key``'s history in (step, timestamp, arrival) order; an unknown
+        key of an existing run is an empty page, an unknown run is NotFound."""
 
     @abstractmethod
     def log_inputs(self, run_id: str, inputs: Sequence[RunInput]) -> None: ...

@@ -1,4 +1,5 @@
-"""The hot write path: creating and ending runs, and batches of metrics, params and tags.
+"""The hot write path: creating and ending runs, and batches of metrics, params and tags
+(the metric points themselves: sql_metrics.py).
 
 Statements here are plain SQL run on the DBAPI cursor. Building them with SQLAlchemy
 Core cost ~400 µs per single-metric batch on SQLite (statement construction and
@@ -16,6 +17,7 @@ from typing import Any
 
 from heron.entities import LifecycleStage, Metric, Param, RunTag
 from heron.errors import InvalidArgument, NotFound
+from heron.store.sql_metrics import MetricHistory
 
 _RUN_STAGE = "SELECT lifecycle_stage FROM runs WHERE run_id = ?"
 _EXPERIMENT = "SELECT lifecycle_stage, artifact_location FROM experiments WHERE experiment_id = ?"
@@ -41,18 +43,6 @@ _UPSERT_TAG = (
     "INSERT INTO run_tags (run_id, key, value) VALUES (?, ?, ?) "
     "ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value"
 )
-_INSERT_METRIC = (
-    "INSERT INTO metrics (run_id, key, value, is_nan, timestamp, step) VALUES (?, ?, ?, ?, ?, ?)"
-)
-# Points may arrive out of order; only a later (step, timestamp) replaces the latest value.
-_UPSERT_LATEST = (
-    "INSERT INTO latest_metrics (run_id, key, value, is_nan, timestamp, step) "
-    "VALUES (?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value, "
-    "is_nan = excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step "
-    "WHERE excluded.step > latest_metrics.step OR "
-    "(excluded.step = latest_metrics.step AND excluded.timestamp >= latest_metrics.timestamp)"
-)
 
 
 class BatchWriter:
@@ -73,8 +63,7 @@ class BatchWriter:
         self._insert_param = adapt(_INSERT_PARAM)
         self._run_params = adapt(_RUN_PARAMS)
         self._upsert_tag = adapt(_UPSERT_TAG)
-        self._insert_metric = adapt(_INSERT_METRIC)
-        self._upsert_latest = adapt(_UPSERT_LATEST)
+        self.metrics = MetricHistory(dialect)
 
     def require_active_run(self, cursor: Any, run_id: str) -> None:
         cursor.execute(self._run_stage, (run_id,))
@@ -136,7 +125,7 @@ class BatchWriter:
         if tags:
             cursor.executemany(self._upsert_tag, [(run_id, t.key, t.value) for t in tags])
         if metrics:
-            self._write_metrics(cursor, run_id, metrics)
+            self.metrics.write(cursor, run_id, metrics)
         return True
 
     def _claim(self, cursor: Any, request_id: str) -> bool:
@@ -167,29 +156,3 @@ class BatchWriter:
                     f"param {key!r} of run {run_id} is already {stored!r} and cannot be changed "
                     f"to {wanted[key]!r}: params are immutable, log a new run or use a tag"
                 )
-
-    def _write_metrics(self, cursor: Any, run_id: str, metrics: Sequence[Metric]) -> None:
-        rows = []
-        latest: dict[str, tuple[Any, ...]] = {}
-        for point in metrics:
-            is_nan = point.value != point.value
-            row = (
-                run_id,
-                point.key,
-                None if is_nan else point.value,
-                is_nan,
-                point.timestamp,
-                point.step,
-            )
-            rows.append(row)
-            best = latest.get(point.key)
-            if best is None or (point.step, point.timestamp) >= (best[5], best[4]):
-                latest[point.key] = row
-        if len(rows) == 1:
-            cursor.execute(self._insert_metric, rows[0])
-        else:
-            cursor.executemany(self._insert_metric, rows)
-        if len(latest) == 1:
-            cursor.execute(self._upsert_latest, next(iter(latest.values())))
-        else:
-            cursor.executemany(self._upsert_latest, list(latest.values()))

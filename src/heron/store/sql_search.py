@@ -180,6 +180,7 @@ class OrderColumn:
     expression: ColumnElement[Any]
     descending: bool
     label: str
+    nullable: bool = True  # False only where no row can hold NULL (not outer-joined)
 
 
 DEFAULT_ORDER = (OrderKey(Identifier("attribute", "start_time"), descending=True),)
@@ -197,8 +198,10 @@ def apply_order(
     for index, key in enumerate(order_by or DEFAULT_ORDER):
         ident = key.identifier
         label = f"order_{index}"
+        nullable = True
         if ident.kind == "attribute":
             expression: ColumnElement[Any] = _ATTRIBUTE_COLUMNS[ident.key]
+            nullable = bool(_ATTRIBUTE_COLUMNS[ident.key].nullable)
         else:
             table = {"metric": latest_metrics, "param": params, "tag": run_tags}.get(ident.kind)
             if table is None:
@@ -213,14 +216,16 @@ def apply_order(
             expression = joined.c.value
         if dialect == "postgresql" and isinstance(expression.type, (String, Text)):
             expression = expression.collate("C")
-        columns.append(OrderColumn(expression, key.descending, label))
-    columns.append(OrderColumn(runs.c.run_id, False, "order_run_id"))
+        columns.append(OrderColumn(expression, key.descending, label, nullable))
+    columns.append(OrderColumn(runs.c.run_id, False, "order_run_id", nullable=False))
     query = query.add_columns(*(c.expression.label(c.label) for c in columns))
     clauses: list[ColumnElement[Any]] = []
     for column in columns:
-        # Missing values sort last in both directions, as in MLflow.
-        clauses.append(case((column.expression.is_(None), 1), else_=0))
-        clauses.append(column.expression.desc() if column.descending else column.expression.asc())
+        ordered = column.expression.desc() if column.descending else column.expression.asc()
+        # Missing values sort last in both directions, as in MLflow. NULLS LAST (SQLite
+        # >= 3.30) rather than a CASE expression, which no index can serve; left out for
+        # NOT NULL columns, where PostgreSQL would then not match an index's order.
+        clauses.append(ordered.nulls_last() if column.nullable else ordered)
     return query.order_by(*clauses), columns
 
 

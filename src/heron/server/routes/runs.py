@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query
 from starlette.responses import Response
 
-from heron.entities import Metric, Param, RunTag, wire
+from heron.entities import wire
 from heron.errors import InvalidArgument
 from heron.server import request_models as rq
 from heron.server import response_models as rs
@@ -101,15 +101,8 @@ def log_batch(
         ),
     ] = None,
 ) -> Response:
-    # The models already decoded the wire format (number_from_json, str values); building
-    # entities directly is 5x faster than model_dump + wire.*_from_dict on 10,000 points.
-    service.log_batch(
-        run_id,
-        metrics=[Metric(m.key, m.value, m.timestamp, m.step) for m in body.metrics],
-        params=[Param(p.key, p.value) for p in body.params],
-        tags=[RunTag(t.key, t.value) for t in body.tags],
-        request_id=idempotency_key or None,
-    )
+    metrics, params, tags = body.entities()
+    service.log_batch(run_id, metrics, params, tags, request_id=idempotency_key or None)
     return no_content()
 
 
@@ -146,14 +139,14 @@ def get_metric_history(
                 "max_points returns the whole series in one response: drop page_token"
             )
         points = service.get_metric_history_downsampled(run_id, key, max_points)
-        token = None
-    else:
-        page = service.get_metric_history(
-            run_id, key, max_results=max_results, page_token=page_token or None
+        return json_response(
+            {"metrics": [wire.metric_to_dict(m) for m in points], "next_page_token": None}
         )
-        points, token = page.items, page.next_page_token
+    page = service.get_metric_series(
+        run_id, key, max_results=max_results, page_token=page_token or None
+    )
     return json_response(
-        {"metrics": [wire.metric_to_dict(m) for m in points], "next_page_token": token}
+        {"metrics": wire.series_to_dicts(page), "next_page_token": page.next_page_token}
     )
 
 

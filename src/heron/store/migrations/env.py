@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from alembic import context
 
-from heron.store import registry_schema  # noqa: F401 - registers the registry tables
+from heron.store import (  # noqa: F401 - register their tables
+    logged_model_schema,
+    registry_schema,
+)
 from heron.store.schema import metadata
 
 connection = context.config.attributes["connection"]

@@ -1,0 +1,45 @@
+"""PyTorch modules: ``heron.pytorch.log_model(net, name="model", input_example=x)``.
+
+Saved with ``torch.export`` (needs ``input_example``) or, with
+``serialization="state_dict"``, as weights plus the module's class in ``code/``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from heron.client import Client
+from heron.models.flavors import pytorch as _flavor
+from heron.models.log import ModelInfo
+from heron.models.log import log_model as _log_model
+from heron.models.manifest import Manifest
+from heron.models.model import load_native
+
+__all__ = ["load_model", "log_model", "save_model"]
+
+
+def save_model(model: Any, path: str | Path, **options: Any) -> Manifest:
+    """Write ``model`` as a Heron model folder at ``path``.
+
+    Options: ``serialization`` ("export" or "state_dict"), ``input_example``,
+    ``init_kwargs`` and ``code_paths`` (state_dict), ``signature``, ``metadata``,
+    ``extra_requirements``.
+    """
+    return _flavor.save_model(model, path, **options)
+
+
+def log_model(
+    model: Any,
+    name: str = "model",
+    *,
+    run_id: str | None = None,
+    client: Client | None = None,
+    **options: Any,
+) -> ModelInfo:
+    """Save ``model`` into the active run (or ``run_id``) as artifacts under ``name``."""
+    return _log_model(lambda folder: save_model(model, folder, **options), name, run_id, client)
+
+
+def load_model(model_uri: str | Path, **options: Any) -> Any:
+    """The ``torch.nn.Module`` saved at ``model_uri``, in eval mode."""
+    return load_native(model_uri, _flavor.NAME, **options)

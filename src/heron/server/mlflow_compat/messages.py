@@ -1,0 +1,162 @@
+"""Request bodies of MLflow's REST API (field names from MLflow's ``service.proto``).
+
+They check shapes and types only; the rules stay in TrackingService. Unknown fields are
+ignored, so newer MLflow clients that send more (``model_id`` on a metric, ...) still work.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from heron.errors import InvalidArgument
+from heron.server.request_models import INT64_MAX, INT64_MIN, MetricValue, _Body, _RequestBody
+from heron.store import ViewType
+
+Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
+
+# MLflow's ViewType enum, by name or by its proto number.
+_VIEW_TYPES = {
+    "ACTIVE_ONLY": ViewType.ACTIVE_ONLY,
+    "DELETED_ONLY": ViewType.DELETED_ONLY,
+    "ALL": ViewType.ALL,
+    "1": ViewType.ACTIVE_ONLY,
+    "2": ViewType.DELETED_ONLY,
+    "3": ViewType.ALL,
+}
+
+
+def view_type(value: str | None) -> ViewType:
+    if not value:
+        return ViewType.ACTIVE_ONLY
+    found = _VIEW_TYPES.get(value.upper())
+    if found is None:
+        raise InvalidArgument(f"view type {value!r} is not one of ACTIVE_ONLY, DELETED_ONLY, ALL")
+    return found
+
+
+class KeyValue(_Body):
+    key: str
+    value: str = ""
+
+
+class MetricBody(_Body):
+    key: str
+    value: MetricValue
+    timestamp: Int64
+    step: Int64 = 0
+
+
+class _RunRequest(_RequestBody):
+    """MLflow names the run ``run_id`` and, in older clients, ``run_uuid``."""
+
+    run_id: str | None = None
+    run_uuid: str | None = None
+
+    def the_run_id(self) -> str:
+        run_id = self.run_id or self.run_uuid
+        if not run_id:
+            raise InvalidArgument("Missing value for required parameter 'run_id'")
+        return run_id
+
+
+class CreateExperiment(_RequestBody):
+    name: str
+    artifact_location: str | None = None
+    tags: list[KeyValue] = Field(default_factory=list)
+
+
+class ExperimentId(_RequestBody):
+    experiment_id: str
+
+
+class UpdateExperiment(_RequestBody):
+    experiment_id: str
+    new_name: str | None = None
+
+
+class SetExperimentTag(_RequestBody):
+    experiment_id: str
+    key: str
+    value: str = ""
+
+
+class SearchExperiments(_RequestBody):
+    max_results: Int64 = 1000
+    page_token: str | None = None
+    filter: str | None = None
+    order_by: list[str] = Field(default_factory=list)
+    view_type: str | None = None
+
+
+class CreateRun(_RequestBody):
+    experiment_id: str = "0"
+    user_id: str = ""
+    run_name: str | None = None
+    start_time: Int64 | None = None
+    tags: list[KeyValue] = Field(default_factory=list)
+
+
+class UpdateRun(_RunRequest):
+    status: str | None = None
+    end_time: Int64 | None = None
+    run_name: str | None = None
+
+
+class RunId(_RunRequest):
+    pass
+
+
+class LogMetric(_RunRequest):
+    key: str
+    value: MetricValue
+    timestamp: Int64
+    step: Int64 = 0
+
+
+class LogParam(_RunRequest):
+    key: str
+    value: str = ""
+
+
+class SetTag(_RunRequest):
+    key: str
+    value: str = ""
+
+
+class DeleteTag(_RunRequest):
+    key: str
+
+
+class LogBatch(_RunRequest):
+    metrics: list[MetricBody] = Field(default_factory=list)
+    params: list[KeyValue] = Field(default_factory=list)
+    tags: list[KeyValue] = Field(default_factory=list)
+
+
+class DatasetBody(_Body):
+    name: str
+    digest: str
+    source_type: str = ""
+    source: str = ""
+    dataset_schema: str | None = Field(None, alias="schema")
+    profile: str | None = None
+
+
+class DatasetInput(_Body):
+    tags: list[KeyValue] = Field(default_factory=list)
+    dataset: DatasetBody
+
+
+class LogInputs(_RunRequest):
+    datasets: list[DatasetInput] = Field(default_factory=list)
+
+
+class SearchRuns(_RequestBody):
+    experiment_ids: list[str] = Field(default_factory=list)
+    filter: str | None = None
+    run_view_type: str | None = None
+    max_results: Int64 = 1000
+    order_by: list[str] = Field(default_factory=list)
+    page_token: str | None = None
