@@ -6,8 +6,10 @@ from typing import Annotated
 
 import typer
 
-from heron.cli import db, experiments, models, runs
+from heron.cli import db, endpoints, experiments, models, runs
+from heron.cli.deploy import build_docker
 from heron.cli.errors import HeronGroup
+from heron.cli.serve import serve
 from heron.cli.server import server
 from heron.cli.state import State
 from heron.cli.sync import sync
@@ -33,9 +35,12 @@ app.add_typer(experiments.app, name="experiments")
 app.add_typer(runs.app, name="runs")
 app.add_typer(models.app, name="models")
 app.add_typer(db.app, name="db")
+app.add_typer(endpoints.app, name="endpoints")
+models.app.command("build-docker")(build_docker)
 app.command("server")(server)
 app.command("sync")(sync)
 app.command("ui")(ui)
+app.command("serve")(serve)
 
 
 @app.callback()

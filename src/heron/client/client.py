@@ -17,6 +17,7 @@ import yaml
 from heron.client import config as tracking_config
 from heron.client.context import current_source, current_user, source_git_commit
 from heron.client.datasets import describe
+from heron.client.endpoints_client import EndpointMethods
 from heron.client.http_transport import HttpTransport
 from heron.client.registry_client import RegistryMethods
 from heron.client.transport import TrackingTransport
@@ -50,7 +51,7 @@ def open_transport(tracking_uri: str | None = None) -> TrackingTransport:
     return open_local_service(uri)
 
 
-class Client(RegistryMethods):
+class Client(RegistryMethods, EndpointMethods):
     """Track experiments and runs, and register models.
 
     >>> client = Client("sqlite:///heron.db")   # or no argument: HERON_TRACKING_URI, ./.heron

@@ -21,6 +21,7 @@ from heron.server.request_models import refuse_unstorable_url_text
 from heron.server.responses import JSONBytes, ServerState
 from heron.server.routes import (
     artifacts,
+    endpoints,
     experiments,
     registry_models,
     registry_versions,
@@ -106,6 +107,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
         artifacts.router,
         registry_models.router,
         registry_versions.router,
+        endpoints.router,
         observability_router,
     )
     install_error_handlers(app, [route for router in routers for route in router.routes])

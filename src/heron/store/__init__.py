@@ -2,6 +2,7 @@
 
 from heron.store.base import TrackingStore, ViewType
 from heron.store.registry_base import Change, NewVersion, RegistryStore, RunDataset
+from heron.store.sql_endpoints import SqlEndpointStore
 from heron.store.sql_registry import SqlRegistryStore
 from heron.store.sql_store import SqlTrackingStore
 
@@ -10,6 +11,7 @@ __all__ = [
     "NewVersion",
     "RegistryStore",
     "RunDataset",
+    "SqlEndpointStore",
     "SqlRegistryStore",
     "SqlTrackingStore",
     "TrackingStore",

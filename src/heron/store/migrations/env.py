@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from heron.store import (  # noqa: F401 - register their tables
+    endpoint_schema,
     logged_model_schema,
     registry_schema,
 )
