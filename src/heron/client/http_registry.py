@@ -17,7 +17,6 @@ from heron.entities.registry import (
     AuditEvent,
     LineageGraph,
     ModelVersion,
-    ModelVersionStatus,
     RegisteredModel,
     RequestStatus,
     Role,
@@ -157,14 +156,6 @@ class HttpRegistry:
         body = {"description": description or ""}
         return wire.version_from_dict(
             self._call("PATCH", self._version(name, version), actor, json=body)
-        )
-
-    def set_version_status(
-        self, name: str, version: int, status: ModelVersionStatus, message: str, actor: str
-    ) -> ModelVersion:
-        raise InvalidArgument(
-            "a version's status is set by the server that registers it; it cannot be set "
-            "over the native API"
         )
 
     def delete_version(self, name: str, version: int, actor: str) -> None:

@@ -38,7 +38,14 @@ from heron.entities.registry import (
     Stage,
     TransitionRequest,
 )
-from heron.errors import Conflict, HeronError, InvalidArgument, NotFound, PermissionDenied
+from heron.errors import (
+    AlreadyExists,
+    Conflict,
+    HeronError,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+)
 from heron.search.ast import MODEL_VERSIONS, MODELS
 from heron.search.parser import parse_filter, parse_order_by
 from heron.services.lineage import dataset_lineage, model_lineage, run_lineage
@@ -207,7 +214,7 @@ class RegistryService:
         except NotFound:
             try:
                 model = self.store.create_model(name, "", {}, self._change(actor))
-            except HeronError:
+            except AlreadyExists:
                 model = self.store.get_model(name)  # created concurrently: use it
         if model.lifecycle_stage is LifecycleStage.DELETED:
             raise InvalidArgument(f"registered model {name!r} is deleted: restore it first")
@@ -471,7 +478,7 @@ class RegistryService:
             SetAlias(validate_alias(a), v) if v is not None else RemoveAlias(validate_alias(a))
             for a, v in targets.items()
         ]
-        attempted = {a: v for a, v in targets.items()}
+        attempted = dict(targets)
         model = self.store.get_model(name)
         protected = [a for a in targets if a in model.protected_aliases]
         if protected:
@@ -481,7 +488,7 @@ class RegistryService:
                 "an approver accept it"
             )
             self._refuse("alias.set", name, None, attempted, why, actor, reason)
-        return self._move(name, moves, actor, attempted, expected_revision, reason)
+        return self._move("alias.set", name, moves, actor, attempted, expected_revision, reason)
 
     def transition_stage(
         self,
@@ -503,13 +510,13 @@ class RegistryService:
                 f"request_transition({name!r}, {version}, to={target.value!r})"
             )
             self._refuse("stage.set", name, version, attempted, why, actor, reason)
-        self._move(
-            name, [SetStage(version, target, archive_existing)], actor, attempted, None, reason
-        )
+        moves = [SetStage(version, target, archive_existing)]
+        self._move("stage.set", name, moves, actor, attempted, None, reason)
         return self.store.get_version(name, version)
 
     def _move(
         self,
+        action: str,
         name: str,
         moves: Sequence[LabelChange],
         actor: str,
@@ -524,7 +531,7 @@ class RegistryService:
         except Conflict as exc:
             # The losing side of a concurrent move is part of the story: keep it.
             self.store.record_refusal(
-                "alias.set", name, None, attempted, str(exc), self._change(actor, reason)
+                action, name, None, attempted, str(exc), self._change(actor, reason)
             )
             raise
 
