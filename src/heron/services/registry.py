@@ -406,7 +406,11 @@ class RegistryService:
 
     def source_uri(self, uri: str) -> str:
         """``runs:/<run_id>/<path>`` of the files behind a ``models:/`` URI."""
-        version = self.resolve(uri)
+        return self.files_uri(self.resolve(uri))
+
+    def files_uri(self, version: ModelVersion) -> str:
+        """Where the files of ``version`` are: ``runs:/<run_id>/<path>``, or a logged
+        model's location."""
         model_id = _logged_model_id(version.source)
         if model_id is not None:
             # A logged model's files are outside any run: point at them where they are.

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import Connection, Row, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, Table, and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from heron.entities import Dataset, LifecycleStage, Page
@@ -127,6 +127,18 @@ class SqlRegistryStore(RegistryStore):
             ),
         )
 
+    @staticmethod
+    def _replace_tag(
+        conn: Connection, table: Table, row: dict[str, Any], value: str | None
+    ) -> str | None:
+        """Set the tag ``row`` names to ``value`` (None deletes it); return its old value."""
+        match = and_(*(table.c[column] == v for column, v in row.items()))
+        before: str | None = conn.execute(select(table.c.value).where(match)).scalar_one_or_none()
+        conn.execute(delete(table).where(match))
+        if value is not None:
+            conn.execute(insert(table).values(**row, value=value))
+        return before
+
     def _touch(self, conn: Connection, model: Row[Any], now: int) -> None:
         conn.execute(
             update(registered_models)
@@ -228,12 +240,8 @@ class SqlRegistryStore(RegistryStore):
     def set_model_tag(self, name: str, key: str, value: str | None, change: Change) -> None:
         with self._write() as conn:
             model = self._model_row(conn, name, lock=True)
-            table = registered_model_tags
-            match = and_(table.c.model_id == model.model_id, table.c.key == key)
-            before = conn.execute(select(table.c.value).where(match)).scalar_one_or_none()
-            conn.execute(delete(table).where(match))
-            if value is not None:
-                conn.execute(insert(table).values(model_id=model.model_id, key=key, value=value))
+            row = {"model_id": model.model_id, "key": key}
+            before = self._replace_tag(conn, registered_model_tags, row, value)
             self._touch(conn, model, change.now)
             action = "model.tag.set" if value is not None else "model.tag.delete"
             self._audit(conn, change, action, model, None, {key: before}, {key: value})
@@ -400,18 +408,8 @@ class SqlRegistryStore(RegistryStore):
         with self._write() as conn:
             model = self._model_row(conn, name, lock=True)
             self._version_row(conn, model.model_id, name, version)
-            table = model_version_tags
-            match = and_(
-                table.c.model_id == model.model_id, table.c.version == version, table.c.key == key
-            )
-            before = conn.execute(select(table.c.value).where(match)).scalar_one_or_none()
-            conn.execute(delete(table).where(match))
-            if value is not None:
-                conn.execute(
-                    insert(table).values(
-                        model_id=model.model_id, version=version, key=key, value=value
-                    )
-                )
+            row = {"model_id": model.model_id, "version": version, "key": key}
+            before = self._replace_tag(conn, model_version_tags, row, value)
             self._touch(conn, model, change.now)
             action = "version.tag.set" if value is not None else "version.tag.delete"
             self._audit(conn, change, action, model, version, {key: before}, {key: value})

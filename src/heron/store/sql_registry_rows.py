@@ -41,7 +41,7 @@ from heron.store.registry_schema import (
     registered_models,
     registry_audit,
 )
-from heron.store.sql_search import _apply as apply_operator
+from heron.store.sql_search import apply_operator
 
 MODEL_COLUMNS: dict[str, Any] = {
     "name": registered_models.c.name,

@@ -66,7 +66,7 @@ def _as_number(column: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
     return func.heron_to_float(column)
 
 
-def _apply(column: ColumnElement[Any], op: str, value: Any) -> ColumnElement[Any]:
+def apply_operator(column: ColumnElement[Any], op: str, value: Any) -> ColumnElement[Any]:
     comparisons: dict[str, Callable[[], ColumnElement[Any]]] = {
         "=": lambda: column == value,
         "!=": lambda: column != value,
@@ -109,7 +109,7 @@ def _key_value_predicate(table: Any, comparison: Comparison, dialect: str) -> Co
         column = _as_number(column, dialect)
     else:
         value = tuple(str(v) for v in value) if isinstance(value, tuple) else str(value)
-    return exists().where(base, _apply(column, comparison.op, value))
+    return exists().where(base, apply_operator(column, comparison.op, value))
 
 
 def _dataset_predicate(comparison: Comparison) -> ColumnElement[bool]:
@@ -124,7 +124,7 @@ def _dataset_predicate(comparison: Comparison) -> ColumnElement[bool]:
         return exists().where(join, column.is_not(None))
     value = comparison.value
     value = tuple(str(v) for v in value) if isinstance(value, tuple) else str(value)
-    return exists().where(join, _apply(column, comparison.op, value))
+    return exists().where(join, apply_operator(column, comparison.op, value))
 
 
 def _attribute_predicate(comparison: Comparison) -> ColumnElement[bool]:
@@ -151,7 +151,7 @@ def _attribute_predicate(comparison: Comparison) -> ColumnElement[bool]:
                 raise InvalidArgument(
                     f"{name} {number} is out of range: times are milliseconds since the epoch"
                 )
-    return _apply(column, comparison.op, value)
+    return apply_operator(column, comparison.op, value)
 
 
 def compile_filter(expr: Expr | None, dialect: str) -> ColumnElement[bool]:

@@ -68,7 +68,7 @@ def resolve(
 ) -> Response:
     version = registry.resolve(uri)
     return json_response(
-        {"version": wire.version_to_dict(version), "source_uri": registry.source_uri(uri)}
+        {"version": wire.version_to_dict(version), "source_uri": registry.files_uri(version)}
     )
 
 
