@@ -53,6 +53,8 @@ SIZES = {
 # workload -> what its throughput counts
 UNITS = {
     "log_metric": "calls/s",
+    # The same calls without MLflow's client (see bare_http_calls): what the server costs.
+    "log_metric_bare_http": "calls/s",
     "log_batch": "points/s",
     "create_runs": "runs/s",
     "search_runs": "searches/s",
@@ -86,6 +88,11 @@ def drive(url: str, sizes: dict[str, int], database: str | None) -> dict[str, di
             client.log_metric(run_id, "single", float(i), step=i)
 
     timed("log_metric", sizes["calls"], single_metrics)
+    timed(
+        "log_metric_bare_http",
+        sizes["calls"],
+        lambda: bare_http_calls(url, run_id, sizes["calls"]),
+    )
 
     now = int(time.time() * 1000)
 
@@ -160,6 +167,41 @@ def drive(url: str, sizes: dict[str, int], database: str | None) -> dict[str, di
     return results
 
 
+def bare_http_calls(url: str, run_id: str, count: int) -> None:
+    """``count`` log-metric requests as MLflow's client sends them (same route, same JSON),
+    from a minimal client: http.client on one kept-alive connection, headers and body in
+    one send. The difference to ``log_metric`` is MLflow's client's own cost per call."""
+    import http.client
+
+    host = url.split("//", 1)[1]
+    connection = http.client.HTTPConnection(host)
+    for i in range(count):
+        body = (
+            f'{{"run_id": "{run_id}", "run_uuid": "{run_id}", "key": "bare", '
+            f'"value": {float(i)}, "timestamp": {int(time.time() * 1000)}, "step": {i}}}'
+        )
+        for attempt in (1, 2):
+            try:
+                connection.request(
+                    "POST",
+                    "/api/2.0/mlflow/runs/log-metric",
+                    body.encode(),
+                    {"Content-Type": "application/json"},
+                )
+                response = connection.getresponse()
+                response.read()
+                break
+            except (http.client.HTTPException, ConnectionError):
+                # A server may close a kept-alive connection; MLflow's client reconnects too.
+                connection.close()
+                connection = http.client.HTTPConnection(host)
+                if attempt == 2:
+                    raise
+        if response.status != 200:
+            raise RuntimeError(f"log-metric answered {response.status}")
+    connection.close()
+
+
 # -- the orchestrator ----------------------------------------------------------------------
 
 
@@ -224,6 +266,13 @@ def render(results: dict[str, Any]) -> None:
             ratio = f"{row['ratio']:.1f}x" if "ratio" in row else "-"
             shown = f"{mlflow:14.1f}" if mlflow is not None else f"{'-':>14}"
             print(f"  {workload:<20} {heron:14.1f} {shown} {ratio:>8}  {unit}")
+        print("  per log_metric call (ms): MLflow's client, bare HTTP, the client's own share")
+        for side in ("heron", "mlflow"):
+            if side not in rows["log_metric"]:
+                continue
+            client_ms = 1000 / rows["log_metric"][side]["throughput"]
+            bare_ms = 1000 / rows["log_metric_bare_http"][side]["throughput"]
+            print(f"    {side:<8} {client_ms:8.2f} {bare_ms:8.2f} {client_ms - bare_ms:8.2f}")
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "benchmarks" / "bench_mlflow_compat.py"
 WORKLOADS = {
     "log_metric",
+    "log_metric_bare_http",
     "log_batch",
     "create_runs",
     "search_runs",

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from heron.client import Client
+from heron.store import SqlTrackingStore
 from live_server import LiveServer
 from mlflow_server import mlflow_pointed_at, running_server
 
@@ -123,6 +124,54 @@ def test_multipart_upload_as_mlflow_client_does_it(
     assert any(line.startswith("heron_http_requests_total") for line in metrics)
     assert any(parts_route in line for line in metrics)
     assert list((server.folder / "artifacts" / ".mlflow-multipart").iterdir()) == []
+
+
+def test_large_files_go_up_in_parts_because_the_server_says_it_can(
+    server: LiveServer, tracking_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD: the client asks /api/3.0/mlflow/server-info.
+    monkeypatch.delenv("MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD", raising=False)
+    monkeypatch.setenv("MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE", str(1 << 20))
+    monkeypatch.setenv("MLFLOW_MULTIPART_UPLOAD_CHUNK_SIZE", str(1 << 20))
+    parts_route = 'mlflow-artifacts/mpu/parts/{upload_id}/{part_number}",status="200"}'
+
+    def parts_uploaded() -> float:
+        lines = httpx.get(f"{server.url}/metrics").text.splitlines()
+        return sum(float(line.rsplit(" ", 1)[1]) for line in lines if parts_route in line)
+
+    before = parts_uploaded()
+    source = _random_file(tmp_path / "weights.bin", (3 << 20) + 7)
+    with mlflow.start_run() as run:
+        mlflow.log_artifact(str(source), "model")
+    assert parts_uploaded() - before == 4
+    got = mlflow.artifacts.download_artifacts(
+        run_id=run.info.run_id, artifact_path="model/weights.bin", dst_path=str(tmp_path / "d")
+    )
+    assert _sha256(Path(got)) == _sha256(source)
+
+
+def test_artifacts_are_deleted_with_their_checksums(
+    server: LiveServer, tracking_uri: str, tmp_path: Path
+) -> None:
+    from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+
+    with mlflow.start_run() as run:
+        mlflow.log_text("a", "keep.txt")
+        mlflow.log_text("b", "drafts/one.txt")
+        mlflow.log_text("c", "drafts/two.txt")
+    repository = get_artifact_repository(run.info.artifact_uri)
+    repository.delete_artifacts("drafts")
+    repository.delete_artifacts("never-there.txt")  # as on MLflow's server: nothing to do
+
+    client = MlflowClient()
+    assert [f.path for f in client.list_artifacts(run.info.run_id)] == ["keep.txt"]
+    store = SqlTrackingStore(f"sqlite:///{server.folder / 'heron.db'}")
+    try:
+        assert set(store.artifact_checksums(run.info.run_id)) == {"keep.txt"}
+    finally:
+        store.close()
+    gone = httpx.delete(f"{server.url}/api/2.0/mlflow-artifacts/artifacts/1/{'0' * 32}/artifacts/x")
+    assert gone.status_code == 404
 
 
 @pytest.mark.slow

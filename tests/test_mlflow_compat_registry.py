@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
 
 from heron.client import Client
 from heron.entities.registry import Role
+from heron.store import SqlTrackingStore, ViewType
+from heron.store.sql_logged_models import SqlLoggedModelStore
 from live_server import LiveServer
 from mlflow_server import mlflow_pointed_at, running_server
 
@@ -257,3 +261,76 @@ def test_registry_errors_carry_mlflow_codes(
         client.get_registered_model("governed")
     assert error.value.error_code == "RESOURCE_DOES_NOT_EXIST"
     heron.close()
+
+
+def test_deleting_a_model_frees_its_name_and_keeps_its_history(
+    client: MlflowClient, server: LiveServer, tmp_path: Path
+) -> None:
+    heron = Client(server.url)
+    run_id = _heron_model_run(heron, tmp_path)
+    client.create_registered_model("reused-name")
+    client.create_model_version("reused-name", f"runs:/{run_id}/model", run_id)
+    client.delete_registered_model("reused-name")
+
+    # As on MLflow's server, the name can be registered again at once.
+    client.create_registered_model("reused-name", description="second")
+    again = client.create_model_version("reused-name", f"runs:/{run_id}/model", run_id)
+    assert again.version == "1"
+    assert client.get_registered_model("reused-name").description == "second"
+
+    # Heron kept the first model, deleted, under a name that says so, with its audit log.
+    kept = heron.search_registered_models(
+        "name LIKE 'reused-name (deleted %'", view=ViewType.DELETED_ONLY
+    )
+    assert [m.lifecycle_stage.value for m in kept.items] == ["deleted"]
+    actions = [event.action for event in heron.model_history(kept.items[0].name)]
+    assert {"model.create", "version.create", "model.rename", "model.delete"} <= set(actions)
+    heron.restore_registered_model(kept.items[0].name)  # Heron's restore still works
+    heron.close()
+
+
+def test_logged_models_keep_checksums_and_metrics_logged_for_them(
+    client: MlflowClient, server: LiveServer, tmp_path: Path
+) -> None:
+    from mlflow.entities import Metric
+
+    experiment_id = client.create_experiment("logged-model-metrics")
+    model = client.create_logged_model(experiment_id, name="scored")
+    (tmp_path / "MLmodel").write_text("flavors: {}\n")
+    client.log_model_artifact(model.model_id, str(tmp_path / "MLmodel"))
+    listed = httpx.get(
+        f"{server.url}/api/2.0/mlflow/logged-models/{model.model_id}/artifacts/directories"
+    )
+    assert listed.json()["files"][0]["path"] == "MLmodel"
+    store_uri = f"sqlite:///{server.folder / 'heron.db'}"
+    tracking = SqlTrackingStore(store_uri)
+    try:
+        checksums = SqlLoggedModelStore(tracking.engines).file_checksums(model.model_id)
+    finally:
+        tracking.close()
+    assert checksums == {"MLmodel": hashlib.sha256(b"flavors: {}\n").hexdigest()}
+
+    with mlflow.start_run(experiment_id=experiment_id) as run:
+        mlflow.log_metric("accuracy", 0.91, step=2, model_id=model.model_id)
+        client.log_batch(
+            run.info.run_id,
+            metrics=[
+                Metric("f1", 0.8, 1_700_000_000_000, 3, model_id=model.model_id),
+                Metric("loss", 0.3, 1_700_000_000_000, 3),  # the run's only
+            ],
+        )
+    linked = client.get_logged_model(model.model_id).metrics
+    assert [(m.key, m.value, m.step, m.run_id) for m in linked] == [
+        ("accuracy", 0.91, 2, run.info.run_id),
+        ("f1", 0.8, 3, run.info.run_id),
+    ]
+    assert client.get_run(run.info.run_id).data.metrics == {
+        "accuracy": 0.91,
+        "f1": 0.8,
+        "loss": 0.3,
+    }
+    with pytest.raises(MlflowException) as error:
+        client.log_batch(
+            run.info.run_id, metrics=[Metric("x", 1.0, 1, 0, model_id="m-" + "0" * 32)]
+        )
+    assert error.value.error_code == "RESOURCE_DOES_NOT_EXIST"

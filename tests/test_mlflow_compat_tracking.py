@@ -165,14 +165,25 @@ def test_delete_and_restore_runs_and_experiments(
     assert experiment.tags == {"owner": "ana"}
 
 
-def test_search_experiments_by_name(client: MlflowClient) -> None:
-    for name in ("search-alpha", "search-beta", "other"):
-        client.create_experiment(name)
+def test_search_experiments_with_mlflow_filters_and_order(client: MlflowClient) -> None:
+    for name, team in (("search-alpha", "risk"), ("search-beta", "growth"), ("other", "risk")):
+        client.create_experiment(name, tags={"team": team})
     assert [e.name for e in client.search_experiments(filter_string="name = 'search-beta'")] == [
         "search-beta"
     ]
     names = {e.name for e in client.search_experiments(filter_string="name LIKE 'search-%'")}
     assert names == {"search-alpha", "search-beta"}
+    risk = client.search_experiments(filter_string="tags.team = 'risk'", order_by=["name DESC"])
+    assert [e.name for e in risk] == ["search-alpha", "other"]
+    newest = mlflow.search_experiments(filter_string="name LIKE 'search-%'", max_results=1)
+    assert [e.name for e in newest] == ["search-beta"]  # MLflow's order: newest first
+
+    experiment_id = risk[0].experiment_id
+    client.delete_experiment_tag(experiment_id, "team")
+    assert client.get_experiment(experiment_id).tags == {}
+    with pytest.raises(MlflowException) as error:
+        client.delete_experiment_tag(experiment_id, "team")
+    assert error.value.error_code == "RESOURCE_DOES_NOT_EXIST"
 
 
 def test_missing_resources_are_resource_does_not_exist(client: MlflowClient) -> None:

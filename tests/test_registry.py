@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 
 from heron.entities.registry import ModelVersionStatus, Stage
 from heron.errors import AlreadyExists, InvalidArgument, NotFound, SearchSyntaxError
@@ -120,6 +121,39 @@ def test_aliases_resolve_at_call_time(
     assert registry.get_model("m").aliases == {"champion": 2}
     registry.delete_alias("m", "champion", "alice")
     with pytest.raises(NotFound, match="no alias 'champion'"):
+        registry.resolve("models:/m@champion")
+
+
+def test_resolving_a_uri_is_one_lookup_and_agrees_with_the_full_read(
+    registry: RegistryService, service: TrackingService, store: SqlTrackingStore, tmp_path: Path
+) -> None:
+    # Serving followers resolve URIs on every poll: each round trip costs on PostgreSQL.
+    for _ in range(3):
+        registry.register_model(f"runs:/{run_with_model(service, tmp_path)}/model", "m", "a")
+    registry.set_version_tag("m", 2, "team", "risk", "alice")
+    registry.set_alias("m", "champion", 2, "alice")
+    registry.set_alias("m", "backup", 2, "alice")
+    registry.delete_version("m", 3, "alice")  # latest is then 2
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(store.engines.reader, "before_cursor_execute", count)
+    try:
+        for uri in ("models:/m@champion", "models:/m/2", "models:/m/latest"):
+            statements.clear()
+            found = registry.resolve(uri)
+            assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) <= 3
+            assert found == registry.get_version("m", 2), uri
+            assert found.tags == {"team": "risk"}
+            assert found.aliases == ("backup", "champion")
+    finally:
+        event.remove(store.engines.reader, "before_cursor_execute", count)
+    with pytest.raises(NotFound, match="version 3 of 'm' is deleted"):
+        registry.resolve("models:/m/3")
+    registry.delete_model("m", "alice")
+    with pytest.raises(NotFound, match="is deleted"):
         registry.resolve("models:/m@champion")
 
 

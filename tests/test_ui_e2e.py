@@ -95,6 +95,12 @@ def tab(
     assert wrapped.errors == []
 
 
+def _snapshot(page: Any, name: str) -> None:
+    """A screenshot of a view the test then leaves (the fixture shoots the last one)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
 def _row_names(page: Any) -> list[str]:
     page.wait_for_selector("[role=row][data-run-id]")
     names: list[str] = page.locator("[role=row][data-run-id] .run-name a").all_inner_texts()
@@ -265,3 +271,172 @@ def test_hostile_run_name_is_shown_as_text(
     page.get_by_role("cell", name=XSS_NAME).wait_for()
     assert page.locator("img[src=x]").count() == 0
     page.wait_for_timeout(300)  # time for an injected onerror to fire, were there one
+
+
+def test_experiments_list_shows_run_counts_and_last_activity(tab: Page) -> None:
+    page = tab.open("/")
+    fraud = page.locator("tr", has=page.get_by_role("link", name="fraud", exact=True))
+    expect(fraud.locator("td.run-count")).to_have_text("5")  # 4 lr runs and the hostile one
+    churn = page.locator("tr", has=page.get_by_role("link", name="churn", exact=True))
+    expect(churn.locator("td.run-count")).to_have_text("1")
+    assert re.fullmatch(
+        r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", fraud.locator("td.last-activity").inner_text()
+    )
+
+
+def _groups(page: Any) -> dict[str, str]:
+    rows = page.locator(".group-row")
+    return {
+        row.get_attribute("data-group"): row.locator(".group-count").inner_text()
+        for row in rows.all()
+    }
+
+
+def test_group_by_a_tag_collapses_and_lives_in_the_url(
+    tab: Page, seeded_server: tuple[LiveServer, Seeded]
+) -> None:
+    _server, seeded = seeded_server
+    page = tab.open(f"/experiments?ids={seeded.experiment_id}&sort=metrics%3Aauc")
+    _row_names(page)
+    page.get_by_label("Group by").select_option("tags:team")
+    page.wait_for_url(re.compile(r"group=tags%3Ateam"))
+    expect(page.locator(".group-row")).to_have_count(3)
+    assert _groups(page) == {"risk": "2 runs", "growth": "2 runs", "(no value)": "1 run"}
+    # Sorted by auc (descending): the group of the best run comes first, with the
+    # sorted metric's aggregate.
+    risk = page.locator(".group-row[data-group=risk]")
+    assert page.locator(".group-row").first.get_attribute("data-group") == "risk"
+    assert "auc: mean 0.88 · min 0.84 · max 0.92" in risk.inner_text()
+    assert _row_names(page)[:2] == ["lr-0.01", "lr-0.1"]
+
+    risk.get_by_role("button", name="risk").click()
+    page.wait_for_url(re.compile(r"collapsed="))
+    expect(page.locator("[role=row][data-run-id]")).to_have_count(3)
+    assert "lr-0.01" not in _row_names(page)
+    page.reload()  # grouping and collapsed groups come back from the URL
+    expect(page.locator(".group-row")).to_have_count(3)
+    expect(page.locator("[role=row][data-run-id]")).to_have_count(3)
+    assert (
+        page.locator(".group-row[data-group=risk] button").get_attribute("aria-expanded") == "false"
+    )
+
+
+def test_group_by_a_param_shows_a_hostile_value_as_text(
+    tab: Page, seeded_server: tuple[LiveServer, Seeded]
+) -> None:
+    _server, seeded = seeded_server
+    page = tab.open(f"/experiments?ids={seeded.experiment_id}&group=params%3Alearning_rate")
+    page.locator(".group-row").first.wait_for()
+    assert XSS_NAME in _groups(page)
+    assert page.locator("img[src=x]").count() == 0
+    page.wait_for_timeout(300)
+
+
+def test_scatter_plot_of_a_param_against_a_metric(
+    tab: Page, seeded_server: tuple[LiveServer, Seeded]
+) -> None:
+    _server, seeded = seeded_server
+    page = tab.open(f"/experiments?ids={seeded.experiment_id}")
+    _row_names(page)
+    page.get_by_role("tab", name="Scatter plot").click()
+    page.get_by_label("Scatter X").select_option("params:learning_rate")
+    page.get_by_label("Scatter Y").select_option("metrics:auc")
+    page.wait_for_url(re.compile(r"panel=scatter.*sy=metrics%3Aauc"))
+    plot = page.get_by_role("img", name="Scatter plot of metrics.auc against params.learning_rate")
+    points = plot.locator("circle.point")
+    expect(points).to_have_count(4)  # the hostile run has no auc
+    # Numeric axes: the best run (lr 0.01, auc 0.92) sits leftmost and highest.
+    best = seeded.run_ids["lr-0.01"]
+    spots = {
+        p.get_attribute("data-run-id"): (float(p.get_attribute("cx")), float(p.get_attribute("cy")))
+        for p in points.all()
+    }
+    assert min(spots, key=lambda run: spots[run][0]) == best
+    assert min(spots, key=lambda run: spots[run][1]) == best
+    assert (
+        plot.locator(f"circle[data-run-id='{best}'] title").text_content() == "lr-0.01: 0.01, 0.92"
+    )
+
+    page.get_by_label("Filter runs").fill("metrics.auc > 0.85")  # the table's filter applies
+    page.get_by_role("button", name="Filter", exact=True).click()
+    expect(points).to_have_count(2)
+    page.reload()  # axes come back from the URL
+    expect(points).to_have_count(2)
+    _snapshot(page, "scatter_plot")
+    points.and_(page.locator(f"[data-run-id='{best}']")).click()
+    page.wait_for_url(re.compile(f"/runs/{best}"))
+    expect(page.locator("h1.run-title")).to_have_text("lr-0.01")
+
+
+def test_parallel_coordinates_of_params_against_a_metric(
+    tab: Page, seeded_server: tuple[LiveServer, Seeded]
+) -> None:
+    _server, seeded = seeded_server
+    page = tab.open(
+        f"/experiments?ids={seeded.experiment_id}&panel=parallel"
+        "&pc=params%3Alearning_rate,tags%3Ateam&pm=metrics%3Aauc"
+    )
+    plot = page.get_by_role("img", name=re.compile("^Parallel coordinates"))
+    lines = plot.locator("path.run-line")
+    expect(lines).to_have_count(4)
+    axes = plot.locator("g.axis").evaluate_all("(gs) => gs.map((g) => g.dataset.axis)")
+    assert axes == ["params.learning_rate", "tags.team", "metrics.auc"]
+    best = seeded.run_ids["lr-0.01"]
+    line = plot.locator(f"path[data-run-id='{best}']")
+    assert line.locator("title").text_content() == (
+        "lr-0.01\nparams.learning_rate = 0.01\ntags.team = risk\nmetrics.auc = 0.92"
+    )
+    worst = plot.locator(f"path[data-run-id='{seeded.run_ids['lr-0.3']}']")
+    # Coloured by the metric: red for the highest auc, blue for the lowest.
+    assert line.get_attribute("stroke") == "hsl(0, 70%, 45%)"
+    assert worst.get_attribute("stroke") == "hsl(230, 70%, 45%)"
+
+    page.get_by_role("group", name="Axes").get_by_label("tags.team").uncheck()
+    # List values are encoded one by one, then the query string encodes them again.
+    page.wait_for_url(re.compile(r"pc=params%(25)?3Alearning_rate(&|$)"))
+    expect(plot.locator("g.axis")).to_have_count(2)
+    _snapshot(page, "parallel_coordinates")
+    line.dispatch_event("click")
+    page.wait_for_url(re.compile(f"/runs/{best}"))
+
+
+def test_parquet_and_model_manifest_previews(
+    tab: Page, seeded_server: tuple[LiveServer, Seeded]
+) -> None:
+    _server, seeded = seeded_server
+    best = seeded.run_ids["lr-0.01"]
+    page = tab.open(f"/runs/{best}?tab=artifacts&file=scores.parquet")
+    table = page.get_by_role("table", name="Parquet preview")
+    table.get_by_role("cell", name="0.91").wait_for()
+    assert table.locator("thead th").all_inner_texts() == [
+        "id int64",
+        "score double",
+        "note string",
+    ]
+    assert table.locator("tbody tr").nth(1).locator("td").all_inner_texts() == [
+        "2",
+        "0.12",
+        XSS_NAME,
+    ]
+    assert table.locator("tbody tr").nth(2).locator("td").all_inner_texts()[1] == "null"
+    page.get_by_text("First 3 of 3 rows").wait_for()
+    _snapshot(page, "parquet_preview")
+
+    page = tab.open(f"/runs/{best}?tab=artifacts&file=model%2Fheron-model.yaml")
+    model = page.get_by_role("table", name="Model")
+    model.get_by_text("Heron model (heron-model.yaml)").wait_for()
+    assert model.locator("td.flavors").inner_text() == "python_function"
+    inputs = page.get_by_role("table", name="Signature inputs")
+    assert inputs.locator("tbody td").all_inner_texts()[:2] == ["age", "long"]
+    outputs = page.get_by_role("table", name="Signature outputs")
+    assert outputs.locator("tbody td").all_inner_texts()[:2] == ["score", "double"]
+    _snapshot(page, "heron_model_manifest")
+
+    page = tab.open(f"/runs/{best}?tab=artifacts&file=mlflow-model%2FMLmodel")
+    page.get_by_role("table", name="Model").get_by_text("MLflow model (MLmodel)").wait_for()
+    assert page.locator("td.flavors").inner_text() == "python_function, sklearn"
+    outputs = page.get_by_role("table", name="Signature outputs")
+    assert outputs.locator("tbody td").all_inner_texts() == ["0", "int64", "shape [-1]"]
+    environment = page.get_by_role("table", name="Environment")
+    assert "3.11.9" in environment.inner_text()
+    assert environment.locator("pre").inner_text() == "mlflow==2.20.0\nscikit-learn==1.5.2"

@@ -7,6 +7,9 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+import yaml
 from tests.registry_helpers import write_model_folder
 
 from heron.entities import Dataset, Metric, Param, RunInput, RunTag
@@ -71,6 +74,7 @@ def seed_ui_data(folder: Path) -> Seeded:
         _log_previewable_artifacts(tracking, best, folder / "scratch")
         write_model_folder(folder / "scratch" / "model")
         tracking.log_artifact(best, folder / "scratch" / "model", "model")
+        _log_mlflow_model(tracking, best, folder / "scratch" / "mlflow-model")
         hostile = tracking.create_run(experiment.id, run_name=XSS_NAME, user=XSS_NAME)
         tracking.log_batch(hostile.id, params=[Param("learning_rate", XSS_NAME)])
         seeded.run_ids[XSS_NAME] = hostile.id
@@ -99,8 +103,37 @@ def _log_previewable_artifacts(tracking: TrackingService, run_id: str, scratch: 
     (scratch / "report.html").write_text("<script>alert('artifact')</script>")
     # A 2x2 PNG, so that the image preview has something real to show.
     (scratch / "plot.png").write_bytes(_tiny_png())
-    for name in ("notes.txt", "config.json", "predictions.csv", "report.html", "plot.png"):
+    # Parquet: read on the server; one cell holds markup, which must show as text.
+    table = pa.table({"id": [1, 2, 3], "score": [0.91, 0.12, None], "note": ["ok", XSS_NAME, ""]})
+    pq.write_table(table, scratch / "scores.parquet")
+    names = (
+        "notes.txt",
+        "config.json",
+        "predictions.csv",
+        "report.html",
+        "plot.png",
+        "scores.parquet",
+    )
+    for name in names:
         tracking.log_artifact(run_id, scratch / name)
+
+
+def _log_mlflow_model(tracking: TrackingService, run_id: str, folder: Path) -> None:
+    """An MLflow model folder (MLmodel + requirements.txt), as mlflow.sklearn writes one."""
+    folder.mkdir(parents=True, exist_ok=True)
+    inputs = [{"type": "double", "name": "amount", "required": True}]
+    outputs = [{"type": "tensor", "tensor-spec": {"dtype": "int64", "shape": [-1]}}]
+    mlmodel = {
+        "flavors": {
+            "python_function": {"loader_module": "mlflow.sklearn", "python_version": "3.11.9"},
+            "sklearn": {"pickled_model": "model.pkl", "sklearn_version": "1.5.2"},
+        },
+        "signature": {"inputs": json.dumps(inputs), "outputs": json.dumps(outputs)},
+        "mlflow_version": "2.20.0",
+    }
+    (folder / "MLmodel").write_text(yaml.safe_dump(mlmodel))
+    (folder / "requirements.txt").write_text("mlflow==2.20.0\nscikit-learn==1.5.2\n")
+    tracking.log_artifact(run_id, folder, "mlflow-model")
 
 
 def _tiny_png() -> bytes:

@@ -121,6 +121,39 @@ export interface LineageGraph {
   edges: { source: string; target: string; relation: string }[];
 }
 
+export interface ExperimentStats {
+  experiment_id: string;
+  active_runs: number;
+  deleted_runs: number;
+  last_activity: number;
+}
+
+export interface TablePreview {
+  columns: { name: string; type: string }[];
+  rows: (string | number | boolean | null)[][];
+  total_rows: number;
+  total_columns: number;
+}
+
+export interface SpecRow {
+  name: string;
+  type: string;
+  detail: string;
+}
+
+/** A model folder's manifest (heron-model.yaml or MLflow's MLmodel), as the server reads it. */
+export interface ModelManifest {
+  format: "heron" | "mlflow";
+  manifest_path: string;
+  flavors: { name: string; config: unknown }[];
+  signature: { inputs: SpecRow[]; outputs: SpecRow[]; params: SpecRow[] } | null;
+  environment: Record<string, unknown>;
+  metadata: unknown;
+  created_at: string;
+  files: number | null;
+  size: number | null;
+}
+
 /** An error answer of the API: `{"error": {code, message, position?}}`. */
 export class ApiError extends Error {
   constructor(
@@ -183,6 +216,11 @@ export const api = {
       "GET",
       "/experiments" + query({ name_like: nameLike ? `%${nameLike}%` : undefined, max_results: 200, page_token: pageToken }),
     ),
+  experimentStats: (ids: string[]) =>
+    request<{ stats: ExperimentStats[] }>(
+      "GET",
+      "/experiment-stats?" + new URLSearchParams(ids.map((id) => ["experiment_id", id])).toString(),
+    ),
   getExperiment: (id: string) => request<Experiment>("GET", `/experiments/${enc(id)}`),
   searchRuns: (
     body: { experiment_ids: string[]; filter?: string; order_by?: string[]; max_results?: number; page_token?: string | null; view?: string },
@@ -200,6 +238,10 @@ export const api = {
     ),
   listArtifacts: (runId: string, path: string) =>
     request<{ files: FileInfo[] }>("GET", `/runs/${enc(runId)}/artifacts` + query({ path })),
+  tablePreview: (runId: string, path: string, rows: number) =>
+    request<TablePreview>("GET", `/runs/${enc(runId)}/artifacts/table-preview` + query({ path, rows })),
+  modelManifest: (runId: string, path: string) =>
+    request<ModelManifest>("GET", `/runs/${enc(runId)}/artifacts/model-manifest` + query({ path })),
   artifactUrl: (runId: string, path: string) => `${API}/runs/${enc(runId)}/artifacts/content` + query({ path }),
   listModels: (filter: string) =>
     request<{ models: RegisteredModel[] }>("GET", "/registered-models" + query({ filter, max_results: 500 })),

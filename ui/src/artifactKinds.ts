@@ -1,7 +1,8 @@
 // How the artifact browser previews a file, by its name. HTML and SVG are never shown:
 // they could run script on the app's origin, so they (and unknown kinds) are downloads.
 
-export type PreviewKind = "image" | "text" | "json" | "csv" | "none";
+// Parquet files and model manifests are read on the server (only what the view needs).
+export type PreviewKind = "image" | "text" | "json" | "csv" | "parquet" | "model" | "none";
 
 const IMAGE_TYPES: Record<string, string> = {
   png: "image/png",
@@ -12,7 +13,8 @@ const IMAGE_TYPES: Record<string, string> = {
   bmp: "image/bmp",
 };
 const TEXT = new Set(["txt", "log", "md", "py", "yaml", "yml", "toml", "cfg", "ini", "sh", "r", "sql", "requirements"]);
-const TEXT_NAMES = new Set(["MLmodel", "requirements.txt", "conda.yaml", "python_env.yaml", "heron-model.yaml"]);
+const TEXT_NAMES = new Set(["requirements.txt", "conda.yaml", "python_env.yaml"]);
+export const MODEL_MANIFESTS = new Set(["heron-model.yaml", "MLmodel"]);
 
 /** Larger files are only offered as downloads: the preview holds the whole file in memory. */
 export const MAX_PREVIEW_BYTES = 5 * 1024 * 1024;
@@ -25,6 +27,8 @@ function extension(path: string): string {
 
 export function previewKind(path: string): PreviewKind {
   const ext = extension(path);
+  if (MODEL_MANIFESTS.has(path.split("/").pop() ?? "")) return "model";
+  if (ext === "parquet" || ext === "pq") return "parquet";
   if (ext in IMAGE_TYPES) return "image";
   if (ext === "json") return "json";
   if (ext === "csv" || ext === "tsv") return "csv";

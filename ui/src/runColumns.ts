@@ -1,6 +1,6 @@
 // Columns of the runs table, named in the URL as "kind:key" (e.g. "metrics:auc").
 
-import type { Run } from "./api";
+import { toNumber, type Run } from "./api";
 import { searchKey } from "./format";
 
 export type ColumnKind = "attributes" | "params" | "metrics" | "tags";
@@ -62,4 +62,34 @@ export function defaultColumns(runs: Run[]): string[] {
   const metrics = available.filter((id) => id.startsWith("metrics:")).slice(0, 4);
   const params = available.filter((id) => id.startsWith("params:")).slice(0, 4);
   return [...ATTRIBUTE_COLUMNS, ...metrics, ...params];
+}
+
+/** A run's own value in a column, unformatted: metrics (and times) as numbers, the rest as
+ * text; undefined when the run has no value there. */
+export function columnValue(run: Run, column: Column): string | number | undefined {
+  switch (column.kind) {
+    case "metrics": {
+      const value = toNumber(run.metrics[column.key]);
+      return value === undefined || Number.isNaN(value) ? undefined : value;
+    }
+    case "params":
+      return run.params[column.key];
+    case "tags":
+      return run.tags[column.key];
+    default:
+      switch (column.key) {
+        case "status":
+          return run.status;
+        case "user":
+          return run.user;
+        case "start_time":
+          return run.start_time;
+        case "duration":
+          return run.end_time === null ? undefined : run.end_time - run.start_time;
+        case "experiment_id":
+          return run.experiment_id;
+        default:
+          return undefined;
+      }
+  }
 }

@@ -158,6 +158,11 @@ class ArtifactRepository(ABC):
     def download(self, artifact_path: str, destination: Path) -> Path:
         """Copy a file or directory to ``destination`` (a folder) and return the local path."""
 
+    @abstractmethod
+    def delete(self, artifact_path: str) -> None:
+        """Remove the file or folder at ``artifact_path`` ("" for everything); NotFound
+        if nothing is there."""
+
     def verify(self, artifact_path: str, sha256: str) -> bool:
         """Whether the artifact's content still hashes to ``sha256`` (as ``write_stream`` said).
 

@@ -127,6 +127,12 @@ class FsspecArtifactRepository(ArtifactRepository):
             )
         return sorted(infos, key=lambda info: info.path)
 
+    def delete(self, artifact_path: str) -> None:
+        target = self._full(artifact_path)
+        if not self._fs.exists(target):
+            raise NotFound(f"no artifact at {artifact_path!r} under {self.root_uri}")
+        self._fs.rm(target, recursive=True)
+
     def download(self, artifact_path: str, destination: Path) -> Path:
         source = self._full(artifact_path)
         if not self._fs.exists(source):

@@ -32,6 +32,7 @@ from heron.entities import (
     RunStatus,
     RunTag,
 )
+from heron.entities.experiment import ExperimentStats
 from heron.errors import InvalidArgument
 from heron.services import DEFAULT_EXPERIMENT_NAME, TrackingService
 from heron.services.tracking import now_ms
@@ -123,6 +124,11 @@ class Client(RegistryMethods, EndpointMethods):
             max_results=max_results,
             page_token=page_token,
         )
+
+    def experiment_stats(self, experiment_ids: Sequence[str]) -> list[ExperimentStats]:
+        """Run counts (active, deleted) and last activity of each experiment that exists,
+        for up to 1,000 ids, in one query."""
+        return self._service.experiment_stats(list(experiment_ids))
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
         self._service.rename_experiment(experiment_id, new_name)

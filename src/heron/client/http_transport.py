@@ -42,6 +42,7 @@ from heron.entities import (
     RunTag,
     wire,
 )
+from heron.entities.experiment import ExperimentStats
 from heron.errors import AlreadyExists, DataCorrupted, HeronError, NotFound, Unavailable
 from heron.services.tracking import (
     MAX_ARTIFACT_RECORDS,
@@ -188,6 +189,20 @@ class HttpTransport:
             [wire.experiment_from_dict(e) for e in data["experiments"]],
             data.get("next_page_token"),
         )
+
+    def experiment_stats(self, experiment_ids: Sequence[str]) -> list[ExperimentStats]:
+        data = self._json(
+            "GET", f"{API}/experiment-stats", params={"experiment_id": list(experiment_ids)}
+        )
+        return [
+            ExperimentStats(
+                experiment_id=str(s["experiment_id"]),
+                active_runs=int(s["active_runs"]),
+                deleted_runs=int(s["deleted_runs"]),
+                last_activity=int(s["last_activity"]),
+            )
+            for s in data["stats"]
+        ]
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
         path = f"{API}/experiments/{_segment(experiment_id)}"

@@ -22,6 +22,7 @@ from heron.entities import (
     RunStatus,
     RunTag,
 )
+from heron.entities.experiment import ExperimentStats
 from heron.store.base import ViewType
 
 
@@ -50,6 +51,8 @@ class TrackingTransport(Protocol):
         max_results: int = 1000,
         page_token: str | None = None,
     ) -> Page[Experiment]: ...
+
+    def experiment_stats(self, experiment_ids: Sequence[str]) -> list[ExperimentStats]: ...
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None: ...
 

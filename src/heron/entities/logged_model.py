@@ -20,6 +20,19 @@ class LoggedModelStatus(str, Enum):
 
 
 @dataclass(frozen=True)
+class ModelMetric:
+    """A metric point logged against a model (by a run evaluating it, on a dataset)."""
+
+    key: str
+    value: float
+    timestamp: int
+    step: int = 0
+    run_id: str | None = None
+    dataset_name: str | None = None
+    dataset_digest: str | None = None
+
+
+@dataclass(frozen=True)
 class LoggedModel:
     id: str  # "m-" and 32 hex digits, as MLflow spells them
     experiment_id: str
@@ -35,6 +48,7 @@ class LoggedModel:
     lifecycle_stage: LifecycleStage = LifecycleStage.ACTIVE
     tags: dict[str, str] = field(default_factory=dict)
     params: dict[str, str] = field(default_factory=dict)
+    metrics: tuple[ModelMetric, ...] = ()  # in the order they were logged
 
     @property
     def uri(self) -> str:

@@ -103,6 +103,20 @@ MODEL_VERSIONS = Vocabulary(
     frozenset({"tag", "attribute"}),
 )
 
+# Experiments: MLflow's experiment search names ``name``, ``creation_time``,
+# ``last_update_time`` and tags, and orders by those and ``experiment_id``.
+EXPERIMENTS = Vocabulary(
+    "experiment",
+    {
+        "name": "string",
+        "experiment_id": "string",  # a string to clients, an integer in the store
+        "creation_time": "number",
+        "last_update_time": "number",
+    },
+    {"id": "experiment_id", "created": "creation_time", "updated": "last_update_time"},
+    frozenset({"tag", "attribute"}),
+)
+
 ComparisonOp = Literal[
     "=",
     "!=",

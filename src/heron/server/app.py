@@ -20,8 +20,10 @@ from heron.server.observability import router as observability_router
 from heron.server.request_models import refuse_unstorable_url_text
 from heron.server.responses import JSONBytes, ServerState
 from heron.server.routes import (
+    artifact_previews,
     artifacts,
     endpoints,
+    experiment_stats,
     experiments,
     registry_models,
     registry_versions,
@@ -105,6 +107,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
         experiments.router,
         runs.router,
         artifacts.router,
+        artifact_previews.router,
+        experiment_stats.router,
         registry_models.router,
         registry_versions.router,
         endpoints.router,
@@ -114,7 +118,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     for router in routers:
         app.include_router(router)
-    include_mlflow_routes(app)
+    include_mlflow_routes(app, app.router.dependencies)
     # Last, so that no UI path can shadow an API route.
     app.router.routes.extend(ui_routes())
     return app

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import BinaryIO
 
 from heron.artifacts import ArtifactRepository, artifact_repository, clean_artifact_path
 from heron.artifacts.base import StoredArtifact
 from heron.entities import FileInfo, LifecycleStage, Page
-from heron.entities.logged_model import LoggedModel, LoggedModelStatus, ModelOutput
+from heron.entities.logged_model import LoggedModel, LoggedModelStatus, ModelMetric, ModelOutput
 from heron.errors import InvalidArgument, NotFound
 from heron.services.logged_model_search import SortKey, search_logged_models
 from heron.services.tracking import TrackingService, now_ms
@@ -166,23 +167,57 @@ class LoggedModelService:
     def _repository(self, model_id: str) -> ArtifactRepository:
         return self._repository_for(self.get_logged_model(model_id).artifact_location)
 
-    def write_artifact(self, model_id: str, path: str, stream: BinaryIO) -> StoredArtifact:
-        destination = clean_artifact_path(path)
-        if not destination:
-            raise InvalidArgument("an artifact upload needs a file path, e.g. MLmodel")
+    def _pending(self, model_id: str) -> LoggedModel:
         model = self.get_logged_model(model_id)
         if model.status is not LoggedModelStatus.PENDING:
             raise InvalidArgument(
                 f"logged model {model_id} is {model.status.value}: its files are final; "
                 "log a new model to change them"
             )
-        return self._repository_for(model.artifact_location).write_stream(destination, stream)
+        return model
+
+    def write_artifact(self, model_id: str, path: str, stream: BinaryIO) -> StoredArtifact:
+        """Store a file of a model still being logged, and record its size and sha256."""
+        destination = clean_artifact_path(path)
+        if not destination:
+            raise InvalidArgument("an artifact upload needs a file path, e.g. MLmodel")
+        model = self._pending(model_id)
+        stored = self._repository_for(model.artifact_location).write_stream(destination, stream)
+        self.store.record_files(
+            model_id, [FileInfo(stored.path, False, stored.size, stored.sha256)], self._clock()
+        )
+        return stored
+
+    def delete_artifacts(self, model_id: str, path: str) -> None:
+        """Remove a file or folder of a model still being logged, and their checksums."""
+        clean = clean_artifact_path(path)
+        self._repository_for(self._pending(model_id).artifact_location).delete(clean)
+        self.store.forget_files(model_id, clean)
 
     def open_artifact(self, model_id: str, path: str) -> BinaryIO:
         return self._repository(model_id).open_read(clean_artifact_path(path))
 
     def list_artifacts(self, model_id: str, path: str | None = None) -> list[FileInfo]:
-        return self._repository(model_id).list(clean_artifact_path(path))
+        clean = clean_artifact_path(path)
+        listed = self._repository(model_id).list(clean)
+        checksums = self.store.file_checksums(model_id, clean)
+        return [replace(info, sha256=checksums.get(info.path)) for info in listed]
+
+    def artifact_checksums(self, model_id: str, path: str | None = None) -> dict[str, str]:
+        """The recorded sha256 of every file of the model at or under ``path``."""
+        self.get_logged_model(model_id)
+        return self.store.file_checksums(model_id, clean_artifact_path(path))
+
+    # -- metrics -----------------------------------------------------------------------
+
+    def log_metrics(self, run_id: str, points: Sequence[tuple[str, ModelMetric]]) -> None:
+        """Link metric points that run ``run_id`` logged with a model id to those models
+        (the run keeps them in its own history too)."""
+        if not points:
+            return
+        for model_id in {model_id for model_id, _ in points}:
+            self.get_logged_model(model_id)
+        self.store.log_model_metrics([(m, replace(p, run_id=run_id)) for m, p in points])
 
 
 def _model_name(name: str | None, model_id: str) -> str:

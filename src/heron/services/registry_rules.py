@@ -40,6 +40,13 @@ def validate_model_name(name: Any) -> str:
     return name
 
 
+def deleted_model_name(name: str, now: int) -> str:
+    """The name a model deleted with ``free_name`` takes: unique (names are, and a name is
+    deleted at most once per millisecond), valid, and telling what it was."""
+    suffix = f" (deleted {now})"
+    return f"{name[: MAX_MODEL_NAME - len(suffix)].rstrip()}{suffix}"
+
+
 def validate_alias(alias: Any) -> str:
     if not isinstance(alias, str) or not alias:
         raise InvalidArgument("an alias needs a non-empty name, e.g. champion")

@@ -28,14 +28,18 @@ from heron.entities import (
     RunStatus,
     RunTag,
 )
+from heron.entities.experiment import ExperimentStats
 from heron.entities.series import SeriesPage
 from heron.errors import AlreadyExists, Conflict, InvalidArgument, NotFound
 from heron.search import parse_filter, parse_order_by
+from heron.search.ast import EXPERIMENTS
 from heron.services import validation as v
+from heron.services.downsample import DownsampleCache
 from heron.store.base import TrackingStore, ViewType
 
 DEFAULT_EXPERIMENT_NAME = "Default"
 MAX_ARTIFACT_RECORDS = 1000  # per call: each costs the server a look at the store
+MAX_STATS_EXPERIMENTS = 1000  # per call: the experiments page asks for one page of ids
 
 
 def require_active_experiment(experiment: Experiment) -> Experiment:
@@ -72,6 +76,7 @@ class TrackingService:
         self.artifact_root = artifact_root.rstrip("/")
         self._repository_for = repository_for
         self._clock = clock
+        self.downsampled = DownsampleCache()
 
     def close(self) -> None:
         self.store.close()
@@ -129,10 +134,29 @@ class TrackingService:
         name_like: str | None = None,
         max_results: int = 1000,
         page_token: str | None = None,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
     ) -> Page[Experiment]:
+        """Experiments by id; with ``filter_string`` or ``order_by`` (over ``name``,
+        ``creation_time``, ``last_update_time``, ``experiment_id`` and ``tags.*``) as asked."""
         return self.store.search_experiments(
-            ViewType(view), name_like, v.validate_max_results(max_results), page_token
+            ViewType(view),
+            name_like,
+            v.validate_max_results(max_results),
+            page_token,
+            parse_filter(filter_string, EXPERIMENTS),
+            parse_order_by(order_by, EXPERIMENTS),
         )
+
+    def experiment_stats(self, experiment_ids: Sequence[str]) -> list[ExperimentStats]:
+        """Run counts and last activity of each existing experiment of ``experiment_ids``
+        (a page of an experiments list), in the store's id order."""
+        if len(experiment_ids) > MAX_STATS_EXPERIMENTS:
+            raise InvalidArgument(
+                f"{len(experiment_ids)} experiment ids; ask for at most "
+                f"{MAX_STATS_EXPERIMENTS} at a time"
+            )
+        return self.store.experiment_stats(list(dict.fromkeys(map(str, experiment_ids))))
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
         v.validate_name("experiment", new_name, v.MAX_EXPERIMENT_NAME)
@@ -151,6 +175,9 @@ class TrackingService:
     def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
         v.validate_key("tag", key)
         self.store.set_experiment_tag(str(experiment_id), key, v.validate_tag_value(key, value))
+
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        self.store.delete_experiment_tag(str(experiment_id), v.validate_key("tag", key))
 
     # -- runs --------------------------------------------------------------------------
 
@@ -296,6 +323,11 @@ class TrackingService:
             )
         return downsampled_history(self, run_id, key, max_points)
 
+    def latest_metrics(self, run_ids: Sequence[str]) -> dict[str, list[Metric]]:
+        """Each run's latest point per metric, with step and timestamp (``Run.metrics``
+        holds the values only), for runs already read."""
+        return self.store.latest_metrics(list(run_ids))
+
     def log_inputs(self, run_id: str, inputs: Sequence[RunInput]) -> None:
         for run_input in inputs:
             ds = run_input.dataset
@@ -337,7 +369,7 @@ class TrackingService:
     # -- artifacts ---------------------------------------------------------------------
 
     def _repository(self, run_id: str) -> ArtifactRepository:
-        return self._repository_for(self.store.get_run(run_id).artifact_uri)
+        return self._repository_for(self.store.get_artifact_uri(run_id))
 
     def log_artifact(self, run_id: str, local_path: Path, artifact_path: str | None = None) -> None:
         """Upload a file or a directory (its contents go under ``artifact_path``)."""
@@ -395,6 +427,13 @@ class TrackingService:
                     f"store, not {stored.size}: it was changed since; upload it again"
                 )
         self._record(run_id, clean)
+
+    def delete_artifacts(self, run_id: str, path: str) -> None:
+        """Remove a file or folder of an active run's artifacts, and their checksums."""
+        clean = clean_artifact_path(path)
+        run = require_active_run(self.store.get_run(run_id))
+        self._repository_for(run.artifact_uri).delete(clean)
+        self.store.forget_artifacts(run_id, clean)
 
     def artifact_checksum(self, run_id: str, path: str) -> str | None:
         """The sha256 recorded when the artifact file was stored (None if never recorded)."""

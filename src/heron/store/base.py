@@ -12,6 +12,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from enum import Enum
 
+import numpy as np
+import numpy.typing as npt
+
 from heron.entities import (
     Experiment,
     FileInfo,
@@ -24,6 +27,7 @@ from heron.entities import (
     RunStatus,
     RunTag,
 )
+from heron.entities.experiment import ExperimentStats
 from heron.entities.series import SeriesPage
 from heron.search.ast import Expr, OrderKey
 
@@ -69,7 +73,20 @@ class TrackingStore(ABC):
         name_like: str | None,
         max_results: int,
         page_token: str | None,
-    ) -> Page[Experiment]: ...
+        filter_expr: Expr | None = None,
+        order_by: Sequence[OrderKey] = (),
+    ) -> Page[Experiment]:
+        """Experiments by id, or matching ``filter_expr`` (over the experiment vocabulary)
+        in ``order_by`` order then by id."""
+
+    @abstractmethod
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        """Remove a tag; NotFound if the experiment has no tag ``key``."""
+
+    @abstractmethod
+    def experiment_stats(self, experiment_ids: Sequence[str]) -> list[ExperimentStats]:
+        """Run counts and last activity of the experiments among ``experiment_ids`` that
+        exist (unknown ids are left out), in one query whatever their number."""
 
     @abstractmethod
     def rename_experiment(self, experiment_id: str, new_name: str, now: int) -> None: ...
@@ -144,6 +161,26 @@ class TrackingStore(ABC):
         key of an existing run is an empty page, an unknown run is NotFound."""
 
     @abstractmethod
+    def sample_metric_history(
+        self,
+        run_id: str,
+        key: str,
+        choose: Callable[[npt.NDArray[np.float64]], Sequence[int]],
+    ) -> SeriesPage:
+        """The points of a metric's history at the positions (ascending) that ``choose``
+        picks from all its values in step order, without reading the other points whole."""
+
+    @abstractmethod
+    def count_metric_points(self, run_id: str, key: str) -> int:
+        """How many points ``key``'s history holds (0 if never logged); NotFound for an
+        unknown run. Histories only grow, so an unchanged count is an unchanged history."""
+
+    @abstractmethod
+    def latest_metrics(self, run_ids: Sequence[str]) -> dict[str, list[Metric]]:
+        """Each run's latest point per metric key, with its step and timestamp (runs
+        without metrics are left out)."""
+
+    @abstractmethod
     def log_inputs(self, run_id: str, inputs: Sequence[RunInput]) -> None: ...
 
     @abstractmethod
@@ -158,8 +195,17 @@ class TrackingStore(ABC):
     ) -> Page[Run]: ...
 
     @abstractmethod
+    def get_artifact_uri(self, run_id: str) -> str:
+        """Where the artifacts of run ``run_id`` live (NotFound for an unknown run): one
+        column, for the artifact calls that need nothing else of the run."""
+
+    @abstractmethod
     def record_artifacts(self, run_id: str, files: Sequence[FileInfo], now: int) -> None:
         """Remember size and sha256 of stored artifact files (replacing older records)."""
+
+    @abstractmethod
+    def forget_artifacts(self, run_id: str, prefix: str = "") -> None:
+        """Drop the records of a run's files at or under ``prefix`` ("" for all)."""
 
     @abstractmethod
     def artifact_checksums(self, run_id: str, prefix: str = "") -> dict[str, str]:

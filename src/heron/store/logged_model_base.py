@@ -5,8 +5,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 
-from heron.entities import LifecycleStage
-from heron.entities.logged_model import LoggedModel, LoggedModelStatus, ModelOutput
+from heron.entities import FileInfo, LifecycleStage
+from heron.entities.logged_model import LoggedModel, LoggedModelStatus, ModelMetric, ModelOutput
 
 
 class LoggedModelStore(ABC):
@@ -51,3 +51,19 @@ class LoggedModelStore(ABC):
 
     @abstractmethod
     def model_outputs(self, run_id: str) -> list[ModelOutput]: ...
+
+    @abstractmethod
+    def log_model_metrics(self, points: Sequence[tuple[str, ModelMetric]]) -> None:
+        """Append ``(model_id, point)`` pairs to the models' metrics, in one transaction."""
+
+    @abstractmethod
+    def record_files(self, model_id: str, files: Sequence[FileInfo], now: int) -> None:
+        """Remember size and sha256 of stored files of a model (replacing older records)."""
+
+    @abstractmethod
+    def file_checksums(self, model_id: str, prefix: str = "") -> dict[str, str]:
+        """sha256 by path of the recorded files of a model under ``prefix`` ("" for all)."""
+
+    @abstractmethod
+    def forget_files(self, model_id: str, prefix: str = "") -> None:
+        """Drop the records of the files at or under ``prefix`` ("" for all)."""

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     PrimaryKeyConstraint,
@@ -13,7 +15,7 @@ from sqlalchemy import (
     Text,
 )
 
-from heron.store.schema import metadata
+from heron.store.schema import BigIntPK, metadata
 
 logged_models = Table(
     "logged_models",
@@ -77,4 +79,45 @@ run_model_outputs = Table(
     Column("model_id", String(64), nullable=False),
     Column("step", BigInteger, nullable=False),
     PrimaryKeyConstraint("run_id", "model_id"),
+)
+
+# What was stored for each file of a logged model, as ``artifact_files`` for runs.
+logged_model_files = Table(
+    "logged_model_files",
+    metadata,
+    Column(
+        "model_id",
+        String(64),
+        ForeignKey("logged_models.model_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("path", String(1000), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("stored_time", BigInteger, nullable=False),
+    PrimaryKeyConstraint("model_id", "path"),
+)
+
+# Metric points logged with a model id (MLflow 3's ``log_metric(..., model_id=...)``),
+# every one, in arrival order; the run's own history has them too. NaN as in ``metrics``.
+logged_model_metrics = Table(
+    "logged_model_metrics",
+    metadata,
+    Column("id", BigIntPK, primary_key=True, autoincrement=True),
+    Column(
+        "model_id",
+        String(64),
+        ForeignKey("logged_models.model_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    # Not a foreign key, as source_run_id: a model outlives the runs that evaluated it.
+    Column("run_id", String(32), nullable=True),
+    Column("key", String(250), nullable=False),
+    Column("value", Float(precision=53), nullable=True),
+    Column("is_nan", Boolean, nullable=False, default=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Column("dataset_name", String(500), nullable=True),
+    Column("dataset_digest", String(64), nullable=True),
+    Index("ix_logged_model_metrics_model", "model_id", "id"),
 )

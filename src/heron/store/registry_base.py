@@ -100,6 +100,14 @@ class RegistryStore(ABC):
     def get_version(self, name: str, version: int) -> ModelVersion: ...
 
     @abstractmethod
+    def find_active_version(
+        self, name: str, *, alias: str | None = None, version: int | None = None
+    ) -> ModelVersion | None:
+        """The version that ``alias``, ``version`` or (with neither) the latest names, when
+        the model is active (and a numbered or latest version too); None otherwise, and
+        the caller finds out why."""
+
+    @abstractmethod
     def update_version(
         self,
         name: str,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -9,17 +10,20 @@ from typing import Any
 from sqlalchemy import Connection, Row, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from heron.entities import LifecycleStage
-from heron.entities.logged_model import LoggedModel, LoggedModelStatus, ModelOutput
+from heron.entities import FileInfo, LifecycleStage
+from heron.entities.logged_model import LoggedModel, LoggedModelStatus, ModelMetric, ModelOutput
 from heron.errors import AlreadyExists, Conflict, NotFound
 from heron.store.engine import Engines
 from heron.store.logged_model_base import LoggedModelStore
 from heron.store.logged_model_schema import (
+    logged_model_files,
+    logged_model_metrics,
     logged_model_params,
     logged_model_tags,
     logged_models,
     run_model_outputs,
 )
+from heron.store.sql_rows import metric_value, path_under
 
 
 class SqlLoggedModelStore(LoggedModelStore):
@@ -166,6 +170,70 @@ class SqlLoggedModelStore(LoggedModelStore):
             ).all()
         return [ModelOutput(row.run_id, row.model_id, row.step) for row in rows]
 
+    def log_model_metrics(self, points: Sequence[tuple[str, ModelMetric]]) -> None:
+        if not points:
+            return
+        with self._engines.writer.begin() as conn:
+            conn.execute(
+                insert(logged_model_metrics),
+                [
+                    {
+                        "model_id": model_id,
+                        "run_id": p.run_id,
+                        "key": p.key,
+                        # NaN is kept as NULL + is_nan, as in the runs' metrics.
+                        "value": None if math.isnan(p.value) else p.value,
+                        "is_nan": math.isnan(p.value),
+                        "timestamp": p.timestamp,
+                        "step": p.step,
+                        "dataset_name": p.dataset_name,
+                        "dataset_digest": p.dataset_digest,
+                    }
+                    for model_id, p in points
+                ],
+            )
+        self._engines.committed()
+
+    def record_files(self, model_id: str, files: Sequence[FileInfo], now: int) -> None:
+        if not files:
+            return
+        paths = [f.path for f in files]
+        with self._engines.writer.begin() as conn:
+            _require(conn, model_id)
+            conn.execute(
+                delete(logged_model_files).where(
+                    logged_model_files.c.model_id == model_id,
+                    logged_model_files.c.path.in_(paths),
+                )
+            )
+            conn.execute(
+                insert(logged_model_files),
+                [
+                    {"model_id": model_id, "path": f.path, "size": f.size or 0,
+                     "sha256": f.sha256, "stored_time": now}
+                    for f in files
+                ],
+            )  # fmt: skip
+        self._engines.committed()
+
+    def file_checksums(self, model_id: str, prefix: str = "") -> dict[str, str]:
+        query = select(logged_model_files.c.path, logged_model_files.c.sha256).where(
+            logged_model_files.c.model_id == model_id,
+            path_under(logged_model_files.c.path, prefix),
+        )
+        with self._engines.reader.connect() as conn:
+            return {row.path: row.sha256 for row in conn.execute(query)}
+
+    def forget_files(self, model_id: str, prefix: str = "") -> None:
+        with self._engines.writer.begin() as conn:
+            conn.execute(
+                delete(logged_model_files).where(
+                    logged_model_files.c.model_id == model_id,
+                    path_under(logged_model_files.c.path, prefix),
+                )
+            )
+        self._engines.committed()
+
 
 def _require(conn: Connection, model_id: str) -> None:
     found = conn.execute(
@@ -194,9 +262,26 @@ def _load(conn: Connection, rows: Sequence[Row[Any]]) -> list[LoggedModel]:
     ids = [row.model_id for row in rows]
     tags: dict[str, dict[str, str]] = defaultdict(dict)
     params: dict[str, dict[str, str]] = defaultdict(dict)
+    metrics: dict[str, list[ModelMetric]] = defaultdict(list)
     # Chunked: SQLite caps the number of bound parameters in one statement.
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
+        for point in conn.execute(
+            select(logged_model_metrics)
+            .where(logged_model_metrics.c.model_id.in_(chunk))
+            .order_by(logged_model_metrics.c.model_id, logged_model_metrics.c.id)
+        ):
+            metrics[point.model_id].append(
+                ModelMetric(
+                    point.key,
+                    metric_value(point.value, point.is_nan),
+                    point.timestamp,
+                    point.step,
+                    point.run_id,
+                    point.dataset_name,
+                    point.dataset_digest,
+                )
+            )
         for target, table in ((tags, logged_model_tags), (params, logged_model_params)):
             for model_id, key, value in conn.execute(
                 select(table.c.model_id, table.c.key, table.c.value).where(
@@ -220,6 +305,7 @@ def _load(conn: Connection, rows: Sequence[Row[Any]]) -> list[LoggedModel]:
             lifecycle_stage=LifecycleStage(row.lifecycle_stage),
             tags=tags[row.model_id],
             params=params[row.model_id],
+            metrics=tuple(metrics[row.model_id]),
         )
         for row in rows
     ]

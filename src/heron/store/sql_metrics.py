@@ -2,15 +2,24 @@
 
 History rows carry the integer id of their (run, key) series (``metric_series``), not
 the run id and key. Writing a batch looks its series up once per key, then inserts the
-points in one statement: an ``executemany`` on SQLite, which runs in the process, and
+points in few statements: multi-row ``INSERT ... VALUES`` of up to 199 rows on SQLite, and
 one ``INSERT ... SELECT FROM unnest(arrays)`` on PostgreSQL, where psycopg's
 executemany sends messages per row (1,000 points, best of 15 on a busy machine: 22 ms
 that way, 11 ms with arrays). Reading a page is one index range scan from the previous
 page's (step, timestamp, id), a row-value comparison both backends seek the index with.
+
+On SQLite, the sqlite3 module's ``executemany`` steps and rebinds the statement once per
+row from Python; binding a 1,000-point batch as 5 statements of 199 rows took 25-30% less
+CPU for the whole ``log_batch`` (2.1-2.3 ms against 3.1 ms, median of 8 alternating
+rounds of 40 batches). The rows carry no boolean from Python either: the module binds only
+exact ints directly and sends a ``bool`` through its adapter lookup (~0.5 µs a row, 3.2 ms
+against 2.5 ms per batch before). SQLite stores a bound NaN as NULL, so the value bound a
+second time with ``? IS NULL`` is the is_nan column.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -25,9 +34,11 @@ _FIND_SERIES = "SELECT key, series_id FROM metric_series WHERE run_id = {} AND k
 _ADD_SERIES = (
     "INSERT INTO metric_series (run_id, key) VALUES (?, ?) ON CONFLICT (run_id, key) DO NOTHING"
 )
-_INSERT_POINTS_SQLITE = (
-    "INSERT INTO metrics (series_id, value, is_nan, timestamp, step) VALUES (?, ?, ?, ?, ?)"
-)
+# SQLite builds before 3.32 cap a statement at 999 bound parameters: 199 rows of 5.
+_ROWS_PER_INSERT = 199
+# Validated values are floats, never None: NULL here can only come from a NaN.
+_POINT_ROW_SQLITE = "(?, ?, ? IS NULL, ?, ?)"
+
 # WITH ORDINALITY ... ORDER BY: ids follow the order of the batch, as on SQLite.
 _INSERT_POINTS_POSTGRES = (
     "INSERT INTO metrics (series_id, value, is_nan, timestamp, step) "
@@ -90,14 +101,7 @@ class MetricHistory:
         if self._postgres:
             self._insert_arrays(cursor, series, points)
         else:
-            cursor.executemany(
-                _INSERT_POINTS_SQLITE,
-                [
-                    (series[p.key], None if p.value != p.value else p.value,
-                     p.value != p.value, p.timestamp, p.step)
-                    for p in points
-                ],
-            )  # fmt: skip
+            self._insert_rows(cursor, series, points)
         latest_rows = [
             (run_id, p.key, None if p.value != p.value else p.value, p.value != p.value,
              p.timestamp, p.step)
@@ -110,6 +114,16 @@ class MetricHistory:
             cursor.execute(_UPSERT_LATEST_POSTGRES, columns)
         else:
             cursor.executemany(self._upsert_latest, latest_rows)
+
+    @staticmethod
+    def _insert_rows(cursor: Any, series: dict[str, int], points: Sequence[Metric]) -> None:
+        for start in range(0, len(points), _ROWS_PER_INSERT):
+            part = points[start : start + _ROWS_PER_INSERT]
+            values: list[Any] = []
+            add = values.extend
+            for p in part:
+                add((series[p.key], p.value, p.value, p.timestamp, p.step))
+            cursor.execute(_insert_points_sqlite(len(part)), values)
 
     def _insert_arrays(self, cursor: Any, series: dict[str, int], points: Sequence[Metric]) -> None:
         values = [p.value for p in points]
@@ -164,6 +178,13 @@ class MetricHistory:
         else:
             cursor.execute(self._next_page, (row[0], *after, limit))
         return cursor.fetchall(), True
+
+
+@functools.lru_cache(maxsize=8)
+def _insert_points_sqlite(rows: int) -> str:
+    return "INSERT INTO metrics (series_id, value, is_nan, timestamp, step) VALUES " + ", ".join(
+        [_POINT_ROW_SQLITE] * rows
+    )
 
 
 def series_page(

@@ -50,6 +50,7 @@ from heron.store.sql_registry_rows import (
     AUDIT_INSERT,
     MODEL_COLUMNS,
     VERSION_COLUMNS,
+    active_version_query,
     audit_from_row,
     audit_row,
     compile_registry_filter,
@@ -345,6 +346,15 @@ class SqlRegistryStore(RegistryStore):
         def work(conn: Connection) -> ModelVersion:
             model = self._model_row(conn, name)
             return load_versions(conn, [self._version_row(conn, model.model_id, name, version)])[0]
+
+        return self._read(work)
+
+    def find_active_version(
+        self, name: str, *, alias: str | None = None, version: int | None = None
+    ) -> ModelVersion | None:
+        def work(conn: Connection) -> ModelVersion | None:
+            row = conn.execute(active_version_query(name, alias, version)).first()
+            return None if row is None else load_versions(conn, [row])[0]
 
         return self._read(work)
 

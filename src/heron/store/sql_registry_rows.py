@@ -19,6 +19,7 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    tuple_,
 )
 
 from heron.entities import LifecycleStage
@@ -186,25 +187,45 @@ def version_query() -> Select[Any]:
     )
 
 
+def active_version_query(name: str, alias: str | None, version: int | None) -> Select[Any]:
+    """The version of active model ``name`` that an alias, a number or (with neither) the
+    word latest names, as one query: resolving ``models:/`` URIs is on every load and
+    every serving poll, and a query per step cost several round trips on PostgreSQL."""
+    active = LifecycleStage.ACTIVE.value
+    query = version_query().where(
+        registered_models.c.name == name, registered_models.c.lifecycle_stage == active
+    )
+    if alias is not None:
+        return query.join(
+            model_aliases,
+            and_(
+                model_aliases.c.model_id == model_versions.c.model_id,
+                model_aliases.c.version == model_versions.c.version,
+            ),
+        ).where(model_aliases.c.alias == alias)
+    query = query.where(model_versions.c.lifecycle_stage == active)
+    if version is not None:
+        return query.where(model_versions.c.version == version)
+    return query.order_by(model_versions.c.version.desc()).limit(1)
+
+
 def load_versions(connection: Connection, rows: Sequence[Row[Any]]) -> list[ModelVersion]:
     keys = {(row.model_id, row.version) for row in rows}
-    model_ids = list({model_id for model_id, _ in keys})
     tags: dict[tuple[int, int], dict[str, str]] = defaultdict(dict)
     aliases: dict[tuple[int, int], list[str]] = defaultdict(list)
-    if model_ids:
+    if keys:
         for model_id, version, key, value in connection.execute(
             select(
                 model_version_tags.c.model_id,
                 model_version_tags.c.version,
                 model_version_tags.c.key,
                 model_version_tags.c.value,
-            ).where(model_version_tags.c.model_id.in_(model_ids))
+            ).where(tuple_(model_version_tags.c.model_id, model_version_tags.c.version).in_(keys))
         ):
-            if (model_id, version) in keys:
-                tags[(model_id, version)][key] = value
+            tags[(model_id, version)][key] = value
         for model_id, version, alias in connection.execute(
             select(model_aliases.c.model_id, model_aliases.c.version, model_aliases.c.alias)
-            .where(model_aliases.c.model_id.in_(model_ids))
+            .where(tuple_(model_aliases.c.model_id, model_aliases.c.version).in_(keys))
             .order_by(model_aliases.c.alias)
         ):
             aliases[(model_id, version)].append(alias)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import Connection, event, func, insert, or_, select, update
+from sqlalchemy import Connection, case, event, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -24,9 +24,10 @@ from heron.entities import (
     RunStatus,
     RunTag,
 )
+from heron.entities.experiment import ExperimentStats
 from heron.entities.series import SeriesPage
 from heron.errors import AlreadyExists, InvalidArgument, NotFound
-from heron.search.ast import Expr, OrderKey
+from heron.search.ast import And, Comparison, Expr, Identifier, OrderKey
 from heron.store import migrate
 from heron.store.base import TrackingStore, ViewType
 from heron.store.engine import Engines, create_engines
@@ -41,8 +42,15 @@ from heron.store.schema import (
     runs,
 )
 from heron.store.sql_batch import BatchWriter
+from heron.store.sql_experiment_search import search_experiments
+from heron.store.sql_metric_sampling import Chooser, count_points, sample_series
 from heron.store.sql_metrics import series_page
-from heron.store.sql_rows import experiment_from_row, load_runs
+from heron.store.sql_rows import (
+    experiment_from_row,
+    load_latest_metrics,
+    load_runs,
+    path_under,
+)
 from heron.store.sql_search import (
     apply_order,
     compile_filter,
@@ -50,6 +58,7 @@ from heron.store.sql_search import (
     encode_token,
     keyset_after,
     query_fingerprint,
+    split_order_metric_filters,
 )
 
 T = TypeVar("T")
@@ -184,7 +193,17 @@ class SqlTrackingStore(TrackingStore):
         name_like: str | None,
         max_results: int,
         page_token: str | None,
+        filter_expr: Expr | None = None,
+        order_by: Sequence[OrderKey] = (),
     ) -> Page[Experiment]:
+        if filter_expr is not None or order_by:
+            if name_like:
+                name = Comparison(Identifier("attribute", "name"), "LIKE", name_like)
+                filter_expr = name if filter_expr is None else And((name, filter_expr))
+            with self._engines.reader.connect() as conn:
+                return search_experiments(
+                    conn, view, filter_expr, order_by, max_results, page_token
+                )
         fingerprint = query_fingerprint("experiments", view.value, name_like)
         query = select(experiments).where(experiments.c.lifecycle_stage.in_(view.stages()))
         if name_like:
@@ -209,6 +228,43 @@ class SqlTrackingStore(TrackingStore):
             items = items[:max_results]
             token = encode_token(fingerprint, [int(items[-1].id)])
         return Page(items, token)
+
+    def experiment_stats(self, experiment_ids: Sequence[str]) -> list[ExperimentStats]:
+        keys = []
+        for experiment_id in experiment_ids:
+            try:
+                keys.append(_experiment_key(experiment_id))
+            except NotFound:
+                continue  # an id that cannot exist is as absent as one that does not
+        deleted = runs.c.lifecycle_stage == LifecycleStage.DELETED.value
+        # One GROUP BY over the runs' (experiment_id, start_time, run_id) index, however
+        # many experiments the page lists; a run's last activity is its end, else its start.
+        query = (
+            select(
+                experiments.c.experiment_id,
+                experiments.c.last_update_time,
+                func.count(runs.c.run_id).label("runs"),
+                func.coalesce(func.sum(case((deleted, 1), else_=0)), 0).label("deleted"),
+                func.max(func.coalesce(runs.c.end_time, runs.c.start_time)).label("last_run"),
+            )
+            .select_from(
+                experiments.outerjoin(runs, runs.c.experiment_id == experiments.c.experiment_id)
+            )
+            .where(experiments.c.experiment_id.in_(keys))
+            .group_by(experiments.c.experiment_id, experiments.c.last_update_time)
+            .order_by(experiments.c.experiment_id)
+        )
+        with self._engines.reader.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            ExperimentStats(
+                experiment_id=str(row.experiment_id),
+                active_runs=int(row.runs) - int(row.deleted),
+                deleted_runs=int(row.deleted),
+                last_activity=max(int(row.last_update_time), int(row.last_run or 0)),
+            )
+            for row in rows
+        ]
 
     def rename_experiment(self, experiment_id: str, new_name: str, now: int) -> None:
         key = _experiment_key(experiment_id)
@@ -248,6 +304,19 @@ class SqlTrackingStore(TrackingStore):
                     set_={"value": stmt.excluded.value},
                 )
             )
+
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        experiment_key = _experiment_key(experiment_id)
+        with self._engines.writer.begin() as conn:
+            self._require_experiment(conn, experiment_key)
+            done = conn.execute(
+                experiment_tags.delete().where(
+                    experiment_tags.c.experiment_id == experiment_key,
+                    experiment_tags.c.key == key,
+                )
+            ).rowcount
+        if not done:
+            raise NotFound(f"experiment {experiment_id} has no tag {key!r}")
 
     def _require_experiment(self, conn: Connection, experiment_key: int) -> str:
         stage = conn.execute(
@@ -312,6 +381,15 @@ class SqlTrackingStore(TrackingStore):
             if row is None:
                 raise NotFound(f"no run with id {run_id!r}")
             return load_runs(conn, [row])[0]
+
+    def get_artifact_uri(self, run_id: str) -> str:
+        with self._engines.reader.connect() as conn:
+            uri = conn.execute(
+                select(runs.c.artifact_uri).where(runs.c.run_id == run_id)
+            ).scalar_one_or_none()
+        if uri is None:
+            raise NotFound(f"no run with id {run_id!r}")
+        return str(uri)
 
     def update_run(
         self,
@@ -411,6 +489,14 @@ class SqlTrackingStore(TrackingStore):
                 ],
             )  # fmt: skip
 
+    def forget_artifacts(self, run_id: str, prefix: str = "") -> None:
+        with self._engines.writer.begin() as conn:
+            conn.execute(
+                artifact_files.delete().where(
+                    artifact_files.c.run_id == run_id, path_under(artifact_files.c.path, prefix)
+                )
+            )
+
     def artifact_checksums(self, run_id: str, prefix: str = "") -> dict[str, str]:
         query = select(artifact_files.c.path, artifact_files.c.sha256).where(
             artifact_files.c.run_id == run_id
@@ -465,6 +551,38 @@ class SqlTrackingStore(TrackingStore):
             token = encode_token(fingerprint, [step, timestamp, point_id])
         return series_page(key, rows, token)
 
+    def sample_metric_history(self, run_id: str, key: str, choose: Chooser) -> SeriesPage:
+        page, run_exists = self._on_raw_cursor(
+            lambda cursor, postgres: sample_series(cursor, postgres, run_id, key, choose)
+        )
+        if not run_exists:
+            raise NotFound(f"no run with id {run_id!r}")
+        return page
+
+    def count_metric_points(self, run_id: str, key: str) -> int:
+        count = self._on_raw_cursor(
+            lambda cursor, postgres: count_points(cursor, postgres, run_id, key)
+        )
+        if count is None:
+            raise NotFound(f"no run with id {run_id!r}")
+        return count
+
+    def _on_raw_cursor(self, read: Callable[[Any, bool], T]) -> T:
+        """``read(cursor, is_postgres)`` on a reader connection's DBAPI cursor."""
+        connection = self._engines.reader.raw_connection()
+        try:
+            cursor = connection.cursor()
+            try:
+                return read(cursor, self._engines.reader.dialect.name == "postgresql")
+            finally:
+                cursor.close()
+        finally:
+            connection.close()
+
+    def latest_metrics(self, run_ids: Sequence[str]) -> dict[str, list[Metric]]:
+        with self._engines.reader.connect() as conn:
+            return load_latest_metrics(conn, run_ids)
+
     def log_inputs(self, run_id: str, inputs: Sequence[RunInput]) -> None:
         with self._engines.writer.begin() as conn:
             self._require_active_run(conn, run_id)
@@ -510,12 +628,13 @@ class SqlTrackingStore(TrackingStore):
     ) -> Page[Run]:
         keys = [_experiment_key(e) for e in experiment_ids]
         fingerprint = query_fingerprint("runs", keys, repr(filter_expr), repr(order_by), view.value)
+        remaining, metric_filters = split_order_metric_filters(filter_expr, order_by)
         query = select(*runs.c).where(
             runs.c.experiment_id.in_(keys),
             runs.c.lifecycle_stage.in_(view.stages()),
-            compile_filter(filter_expr, self.dialect),
+            compile_filter(remaining, self.dialect),
         )
-        query, order = apply_order(query, order_by, self.dialect)
+        query, order = apply_order(query, order_by, self.dialect, metric_filters)
         if page_token:
             query = query.where(keyset_after(order, decode_token(page_token, fingerprint)))
         query = query.limit(max_results + 1)

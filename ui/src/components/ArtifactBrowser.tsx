@@ -4,12 +4,14 @@ import { delimiterOf, imageType, MAX_PREVIEW_BYTES, parseDelimited, previewKind 
 import { formatBytes } from "../format";
 import { useAsync } from "../hooks";
 import { updateQuery, useLocation } from "../router";
+import { ModelManifestView, ParquetPreview } from "./ArtifactViews";
 import { Status } from "./Status";
 
 const MAX_TABLE_ROWS = 500;
 
 /** A run's artifacts: folders open in place, a chosen file is previewed when its kind is
- * safe to show (images, text, JSON, CSV), and every file can be downloaded. */
+ * safe to show (images, text, JSON, CSV, Parquet, model manifests), and every file can be
+ * downloaded. */
 export function ArtifactBrowser({ runId }: { runId: string }) {
   const { query } = useLocation();
   const chosen = query.get("file") ?? "";
@@ -80,6 +82,16 @@ function Preview({ runId, path }: { runId: string; path: string }) {
       </a>
       {kind === "none" ? (
         <p className="muted">No preview for this kind of file; download it to open it.</p>
+      ) : kind === "parquet" ? (
+        <ParquetPreview runId={runId} path={path} />
+      ) : kind === "model" ? (
+        <>
+          <ModelManifestView runId={runId} manifestPath={path} />
+          <details className="raw-manifest">
+            <summary>{name} as written</summary>
+            <Content url={url} path={path} kind="text" />
+          </details>
+        </>
       ) : (
         <Content url={url} path={path} kind={kind} />
       )}

@@ -1,9 +1,10 @@
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { useEffect, useRef } from "react";
+import { useEffect, useMemo, useRef } from "react";
 import type { Run } from "../api";
 import { formatDuration, formatNumber, formatTime } from "../format";
 import { href } from "../router";
 import { columnLabel, type Column } from "../runColumns";
+import type { RunGroup } from "../runGroups";
 import { Link } from "./Link";
 
 const ROW_HEIGHT = 30;
@@ -23,7 +24,12 @@ interface Props {
   selected: Set<string>;
   onSelect: (runId: string, selected: boolean) => void;
   experimentNames: Map<string, string>;
+  /** Grouped display: each group's header row, then its runs unless collapsed. */
+  groups?: { group: RunGroup; collapsed: boolean; summary?: string }[];
+  onToggleGroup?: (key: string) => void;
 }
+
+type DisplayRow = { kind: "group"; group: RunGroup; collapsed: boolean; summary?: string } | { kind: "run"; run: Run };
 
 function cell(run: Run, column: Column): string {
   switch (column.kind) {
@@ -58,10 +64,20 @@ function columnWidth(column: Column): string {
 
 /** The runs of a search, one virtualized row per run: only the rows on screen are in the
  * DOM, and the next page is asked for as the last loaded rows scroll into view. */
-export function RunsTable({ runs, columns, hasMore, loadMore, sort, onSort, selected, onSelect, experimentNames }: Props) {
+export function RunsTable({ runs, columns, hasMore, loadMore, sort, onSort, selected, onSelect, experimentNames, groups, onToggleGroup }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
+  const rows: DisplayRow[] = useMemo(
+    () =>
+      groups
+        ? groups.flatMap((g): DisplayRow[] => [
+            { kind: "group", ...g },
+            ...(g.collapsed ? [] : g.group.runs.map((run): DisplayRow => ({ kind: "run", run }))),
+          ])
+        : runs.map((run): DisplayRow => ({ kind: "run", run })),
+    [groups, runs],
+  );
   const virtualizer = useVirtualizer({
-    count: runs.length + (hasMore ? 1 : 0),
+    count: rows.length + (hasMore ? 1 : 0),
     getScrollElement: () => scroller.current,
     estimateSize: () => ROW_HEIGHT,
     overscan: 12,
@@ -69,8 +85,8 @@ export function RunsTable({ runs, columns, hasMore, loadMore, sort, onSort, sele
   const items = virtualizer.getVirtualItems();
   const lastIndex = items.length ? items[items.length - 1].index : 0;
   useEffect(() => {
-    if (hasMore && lastIndex >= runs.length - 20) loadMore();
-  }, [hasMore, lastIndex, runs.length, loadMore]);
+    if (hasMore && lastIndex >= rows.length - 20) loadMore();
+  }, [hasMore, lastIndex, rows.length, loadMore]);
 
   const template = `32px minmax(180px, 2fr) ${columns.map(columnWidth).join(" ")}`;
   const showExperiment = experimentNames.size > 1;
@@ -93,7 +109,30 @@ export function RunsTable({ runs, columns, hasMore, loadMore, sort, onSort, sele
       <div className="runs-body" ref={scroller}>
         <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
           {items.map((item) => {
-            const run = runs[item.index];
+            const row = rows[item.index];
+            if (row?.kind === "group") {
+              const { group, collapsed, summary } = row;
+              return (
+                <div
+                  key={"group:" + group.key}
+                  role="row"
+                  className="runs-row group-row"
+                  data-group={group.label}
+                  style={{ transform: `translateY(${item.start}px)` }}
+                >
+                  <span role="cell">
+                    <button className="link-button group-toggle" aria-expanded={!collapsed} onClick={() => onToggleGroup?.(group.key)}>
+                      {collapsed ? "▸" : "▾"} {group.label}
+                    </button>{" "}
+                    <span className="group-count">
+                      {group.runs.length} run{group.runs.length === 1 ? "" : "s"}
+                    </span>
+                    {summary && <span className="muted group-summary"> · {summary}</span>}
+                  </span>
+                </div>
+              );
+            }
+            const run = row?.run;
             if (run === undefined) {
               return (
                 <div key="more" className="runs-row loading-row" style={{ transform: `translateY(${item.start}px)` }}>

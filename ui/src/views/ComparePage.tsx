@@ -1,7 +1,7 @@
 import { api, type Num, type Run } from "../api";
 import { ChartControls, readChartSettings } from "../components/ChartControls";
 import { Link } from "../components/Link";
-import { MetricHistories } from "../components/MetricHistories";
+import { MetricHistories, prefetchHistories } from "../components/MetricHistories";
 import { Status } from "../components/Status";
 import { formatNumber } from "../format";
 import { useAsync } from "../hooks";
@@ -12,7 +12,11 @@ import { readList, updateQuery, useLocation, writeList } from "../router";
 export function ComparePage() {
   const { query } = useLocation();
   const runIds = readList(query, "runs");
-  const loaded = useAsync(() => Promise.all(runIds.map((id) => api.getRun(id))), [runIds.join(",")]);
+  const loaded = useAsync(() => {
+    // Charts named in the URL need only the run ids: their histories load with the runs.
+    if (query.has("charts")) prefetchHistories(runIds, readList(query, "charts"));
+    return Promise.all(runIds.map((id) => api.getRun(id)));
+  }, [runIds.join(",")]);
   const runs = loaded.data;
   if (runIds.length === 0) return <p>Select runs to compare in a runs table.</p>;
   if (!runs) return <Status loaded={loaded} />;

@@ -1,5 +1,5 @@
 import { useState } from "react";
-import { api } from "../api";
+import { api, type ExperimentStats } from "../api";
 import { Link } from "../components/Link";
 import { Status } from "../components/Status";
 import { formatTime } from "../format";
@@ -13,6 +13,13 @@ export function ExperimentsPage() {
   const [chosen, setChosen] = useState<string[]>([]);
   const loaded = useAsync(() => api.listExperiments(search), [search]);
   const experiments = loaded.data?.experiments ?? [];
+  // Counts come from one GROUP BY on the server for the whole page of experiments.
+  const ids = experiments.map((experiment) => experiment.id);
+  const stats = useAsync(
+    () => (ids.length ? api.experimentStats(ids) : Promise.resolve({ stats: [] })),
+    [ids.join(",")],
+  );
+  const statsById = new Map((stats.data?.stats ?? []).map((s) => [s.experiment_id, s]));
 
   return (
     <section>
@@ -47,6 +54,7 @@ export function ExperimentsPage() {
             <th />
             <th>Name</th>
             <th>ID</th>
+            <th>Runs</th>
             <th>Last activity</th>
             <th>Created</th>
           </tr>
@@ -68,7 +76,8 @@ export function ExperimentsPage() {
                 <Link to={href("/experiments", { ids: experiment.id })}>{experiment.name}</Link>
               </td>
               <td className="muted">{experiment.id}</td>
-              <td>{formatTime(experiment.last_update_time)}</td>
+              <RunCount stats={statsById.get(experiment.id)} />
+              <td className="last-activity">{formatTime(statsById.get(experiment.id)?.last_activity ?? experiment.last_update_time)}</td>
               <td>{formatTime(experiment.creation_time)}</td>
             </tr>
           ))}
@@ -76,5 +85,15 @@ export function ExperimentsPage() {
       </table>
       {loaded.data && experiments.length === 0 && <p className="muted">No experiments match.</p>}
     </section>
+  );
+}
+
+function RunCount({ stats }: { stats: ExperimentStats | undefined }) {
+  if (!stats) return <td className="number run-count muted">…</td>;
+  return (
+    <td className="number run-count" title={stats.deleted_runs ? `${stats.deleted_runs} deleted` : undefined}>
+      {stats.active_runs}
+      {stats.deleted_runs > 0 && <span className="muted"> (+{stats.deleted_runs} deleted)</span>}
+    </td>
   );
 }

@@ -1,80 +1,14 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { api, ApiError, type Run } from "../api";
 import { FilterBox } from "../components/FilterBox";
 import { Link } from "../components/Link";
+import { readPanel, RunsPlots, type Panel } from "../components/RunsPlots";
 import { RunsTable, type Sort } from "../components/RunsTable";
 import { useAsync } from "../hooks";
 import { href, navigate, readList, updateQuery, useLocation, writeList } from "../router";
 import { ATTRIBUTE_COLUMNS, availableColumns, columnLabel, defaultColumns, orderClause, parseColumn, type Column } from "../runColumns";
-
-const PAGE_SIZE = 200;
-
-interface SearchState {
-  runs: Run[];
-  nextToken: string | null;
-  error?: ApiError | Error;
-  loading: boolean;
-}
-
-/** Server-side search with paging: the first page on every change of the query, the next
- * pages as the table scrolls. Answers to an outdated query are dropped. */
-function useRunSearch(experimentIds: string[], filter: string, orderBy: string | undefined, view: string) {
-  const [state, setState] = useState<SearchState>({ runs: [], nextToken: null, loading: true });
-  const generation = useRef(0);
-  const inFlight = useRef(false);
-  const key = JSON.stringify([experimentIds, filter, orderBy, view]);
-
-  const fetchPage = useCallback(
-    (token: string | null, ours: number) => {
-      inFlight.current = true;
-      api
-        .searchRuns({
-          experiment_ids: experimentIds,
-          filter: filter || undefined,
-          order_by: orderBy ? [orderBy] : undefined,
-          max_results: PAGE_SIZE,
-          page_token: token,
-          view,
-        })
-        .then(
-          (page) => {
-            if (ours !== generation.current) return;
-            inFlight.current = false;
-            setState((previous) => ({
-              runs: token === null ? page.runs : [...previous.runs, ...page.runs],
-              nextToken: page.next_page_token,
-              loading: false,
-            }));
-          },
-          (error: Error) => {
-            if (ours !== generation.current) return;
-            inFlight.current = false;
-            setState({ runs: [], nextToken: null, error, loading: false });
-          },
-        );
-    },
-    // ``key`` stands for the query's inputs, which are new arrays on every render.
-    [key],
-  );
-
-  useEffect(() => {
-    generation.current += 1;
-    setState((previous) => ({ ...previous, loading: true, error: undefined }));
-    fetchPage(null, generation.current);
-  }, [fetchPage]);
-
-  const loadMore = useCallback(() => {
-    if (inFlight.current || state.nextToken === null) return;
-    fetchPage(state.nextToken, generation.current);
-  }, [fetchPage, state.nextToken]);
-
-  const reload = useCallback(() => {
-    generation.current += 1;
-    fetchPage(null, generation.current);
-  }, [fetchPage]);
-
-  return { ...state, loadMore, reload };
-}
+import { groupRuns, metricSummary } from "../runGroups";
+import { MAX_ALL_RUNS, PAGE_SIZE, useAllRuns, useRunSearch } from "../runSearch";
 
 export function RunsPage() {
   const { query } = useLocation();
@@ -88,6 +22,18 @@ export function RunsPage() {
   const orderBy = sortColumn ? orderClause(sortColumn, descending) : undefined;
 
   const search = useRunSearch(experimentIds, filter, orderBy, view);
+  const groupBy = query.get("group") ?? "";
+  const panel = readPanel(query);
+  // Groups and plots need every run of the search, not the pages scrolled so far.
+  const all = useAllRuns(experimentIds, filter, orderBy, view, groupBy !== "" || panel !== "table");
+  const collapsed = useMemo(() => new Set(readList(query, "collapsed")), [query]);
+  const groups = useMemo(
+    () =>
+      groupBy && panel === "table"
+        ? groupRuns(all.runs, groupBy).map((group) => ({ group, collapsed: collapsed.has(group.key), summary: metricSummary(group.runs, sortColumn) }))
+        : undefined,
+    [groupBy, panel, all.runs, collapsed, sortColumn],
+  );
   const experiments = useAsync(() => Promise.all(experimentIds.map((id) => api.getExperiment(id))), [experimentIds.join(",")]);
   const experimentNames = new Map((experiments.data ?? []).map((e) => [e.id, e.name]));
 
@@ -172,16 +118,35 @@ export function RunsPage() {
         </button>
         {selected.size > 0 && <button onClick={() => setSelected(new Set())}>Clear selection</button>}
       </div>
+      <PanelTabs panel={panel} />
+      {panel === "table" && <GroupPicker offered={offered} value={groupBy} />}
+      {(groupBy || panel !== "table") && (
+        <p className="muted" aria-live="polite">
+          {all.loading ? "Loading every run…" : `${all.runs.length} runs${groups ? ` in ${groups.length} groups` : ""}`}
+          {all.capped && ` (the first ${MAX_ALL_RUNS.toLocaleString("en")}; narrow the filter to see the rest)`}
+        </p>
+      )}
       {actionError && <p className="error">{actionError}</p>}
       {search.error && !(search.error instanceof ApiError && search.error.code === "SEARCH_SYNTAX_ERROR") && (
         <p className="error" role="alert">
           {search.error.message}
         </p>
       )}
+      {panel !== "table" && !all.loading && (
+        <RunsPlots panel={panel} runs={all.runs} offered={offered} sortColumn={sortColumn} query={query} />
+      )}
+      {panel === "table" && (
       <RunsTable
-        runs={search.runs}
+        runs={groups ? all.runs : search.runs}
+        groups={groups}
+        onToggleGroup={(key) => {
+          const next = new Set(collapsed);
+          if (next.has(key)) next.delete(key);
+          else next.add(key);
+          updateQuery({ collapsed: writeList([...next]) });
+        }}
         columns={columns}
-        hasMore={search.nextToken !== null}
+        hasMore={!groups && search.nextToken !== null}
         loadMore={search.loadMore}
         sort={sort}
         onSort={(next) => updateQuery({ sort: next.column, dir: next.descending ? "" : "asc" })}
@@ -194,6 +159,7 @@ export function RunsPage() {
         }}
         experimentNames={experimentNames}
       />
+      )}
     </section>
   );
 }
@@ -224,5 +190,44 @@ function ColumnPicker({ offered, chosen }: { offered: string[]; chosen: string[]
         })}
       </div>
     </details>
+  );
+}
+
+const PANELS: { id: Panel; label: string }[] = [
+  { id: "table", label: "Table" },
+  { id: "scatter", label: "Scatter plot" },
+  { id: "parallel", label: "Parallel coordinates" },
+];
+
+function PanelTabs({ panel }: { panel: Panel }) {
+  return (
+    <nav className="tabs" role="tablist" aria-label="Runs views">
+      {PANELS.map(({ id, label }) => (
+        <button key={id} role="tab" aria-selected={panel === id} onClick={() => updateQuery({ panel: id === "table" ? "" : id })}>
+          {label}
+        </button>
+      ))}
+    </nav>
+  );
+}
+
+/** Group the table by a param or tag; the choice (and collapsed groups) live in the URL. */
+function GroupPicker({ offered, value }: { offered: string[]; value: string }) {
+  const choices = offered.filter((id) => id.startsWith("params:") || id.startsWith("tags:"));
+  return (
+    <div className="toolbar">
+      <label>
+        Group by{" "}
+        <select value={value} onChange={(event) => updateQuery({ group: event.target.value, collapsed: "" })}>
+          <option value="">(no grouping)</option>
+          {value && !choices.includes(value) && <option value={value}>{value}</option>}
+          {choices.map((id) => (
+            <option key={id} value={id}>
+              {columnLabel(parseColumn(id)!)}
+            </option>
+          ))}
+        </select>
+      </label>
+    </div>
   );
 }

@@ -8,6 +8,7 @@ same checks, the same store, a sha256 recorded for every file written.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import mimetypes
 import re
@@ -22,7 +23,7 @@ from starlette.responses import Response, StreamingResponse
 from heron.artifacts import clean_artifact_path
 from heron.errors import InvalidArgument, NotFound
 from heron.server.mlflow_compat.dependencies import LoggedModelsDep, UrisDep
-from heron.server.mlflow_compat.errors import MlflowRoute, MlflowStreamRoute, error_response
+from heron.server.mlflow_compat.errors import MlflowRoute, MlflowStreamRoute
 from heron.server.mlflow_compat.wire import file_info_json
 from heron.server.responses import ServiceDep, json_response
 from heron.server.streaming import body_reader, iter_chunks, size_of
@@ -139,13 +140,20 @@ def list_proxied_artifacts(
 
 
 @proxy_router.delete("/artifacts/{path:path}")
-def delete_artifact(path: str) -> Response:
-    return error_response(
-        "NOT_IMPLEMENTED",
-        f"cannot delete {path!r}: Heron keeps a run's artifacts for as long as the run; "
-        "delete the run instead",
-        501,
-    )
+def delete_artifact(path: str, service: ServiceDep, logged_models: LoggedModelsDep) -> Response:
+    """A file or folder of an active run (or of a logged model still being logged),
+    with its recorded checksums. Deleting what is not there succeeds, as on MLflow's
+    server; an owner that is not there does not."""
+    model = locate_logged_model(logged_models, path)
+    if model is not None:
+        owner, relative = model
+        delete: Callable[[str, str], None] = logged_models.delete_artifacts
+    else:
+        owner, relative = locate(service, path)
+        delete = service.delete_artifacts
+    with contextlib.suppress(NotFound):  # the owner exists (located above): the path did not
+        delete(owner, relative)
+    return json_response({})
 
 
 @tracking_router.get("/artifacts/list")

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from heron.entities import Experiment
+from heron.entities import Experiment, LifecycleStage
 from heron.errors import InvalidArgument
 from heron.server.mlflow_compat import messages as m
 from heron.server.mlflow_compat.dependencies import UrisDep
@@ -23,10 +21,7 @@ router = APIRouter(route_class=MlflowRoute, tags=["mlflow"])
 # when no experiment was chosen.
 MLFLOW_DEFAULT_EXPERIMENT_ID = "0"
 
-# The experiment filters this server understands: on the name, as MLflow's UI sends them.
-_NAME_FILTER = re.compile(
-    r"^\s*(?:(?:attributes?|attr)\.)?name\s*(=|LIKE)\s*'((?:[^'\\]|\\.)*)'\s*$", re.IGNORECASE
-)
+MLFLOW_EXPERIMENT_ORDER = ["creation_time DESC", "experiment_id ASC"]
 
 
 def experiment_id(service: TrackingService, given: str) -> str:
@@ -89,39 +84,18 @@ def search_experiments_by_query(request: Request, service: ServiceDep, uris: Uri
 
 
 def _search(body: m.SearchExperiments, service: TrackingService, uris: ArtifactUris) -> Response:
-    if any(clause.strip() for clause in body.order_by):
-        raise InvalidArgument(
-            "order_by is not supported when searching experiments: they are listed by id"
-        )
-    view = m.view_type(body.view_type)
-    operator, name = _name_filter(body.filter)
-    if operator == "=":
-        found = service.find_experiment_by_name(name)
-        matches = [found] if found and found.lifecycle_stage.value in view.stages() else []
-        return json_response({"experiments": [experiment_json(e, uris) for e in matches]})
     page = service.search_experiments(
-        view=view,
-        name_like=name if operator else None,
+        view=m.view_type(body.view_type),
         max_results=body.max_results,
         page_token=body.page_token or None,
+        filter_string=body.filter,
+        # MLflow's server lists the newest experiments first unless told otherwise.
+        order_by=[c for c in body.order_by if c.strip()] or MLFLOW_EXPERIMENT_ORDER,
     )
     out: dict[str, object] = {"experiments": [experiment_json(e, uris) for e in page.items]}
     if page.next_page_token:
         out["next_page_token"] = page.next_page_token
     return json_response(out)
-
-
-def _name_filter(mlflow_filter: str | None) -> tuple[str, str]:
-    """The operator ("=", "LIKE" or "" for no filter) and the name or pattern."""
-    if not mlflow_filter or not mlflow_filter.strip():
-        return "", ""
-    match = _NAME_FILTER.match(mlflow_filter)
-    if match is None:
-        raise InvalidArgument(
-            f"unsupported experiment filter {mlflow_filter!r}: filter on the name, e.g. "
-            "\"name = 'mnist'\" or \"name LIKE 'mnist%'\""
-        )
-    return match.group(1).upper(), re.sub(r"\\(.)", r"\1", match.group(2))
 
 
 @router.post("/experiments/delete")
@@ -145,8 +119,26 @@ def update_experiment(body: m.UpdateExperiment, service: ServiceDep) -> Response
 
 @router.post("/experiments/set-experiment-tag")
 def set_experiment_tag(body: m.SetExperimentTag, service: ServiceDep) -> Response:
-    service.set_experiment_tag(experiment_id(service, body.experiment_id), body.key, body.value)
+    given = _active_experiment_id(service, body.experiment_id)
+    service.set_experiment_tag(given, body.key, body.value)
     return json_response({})
+
+
+@router.post("/experiments/delete-experiment-tag")
+def delete_experiment_tag(body: m.DeleteExperimentTag, service: ServiceDep) -> Response:
+    service.delete_experiment_tag(_active_experiment_id(service, body.experiment_id), body.key)
+    return json_response({})
+
+
+def _active_experiment_id(service: TrackingService, given: str) -> str:
+    """MLflow's server changes the tags of active experiments only."""
+    experiment = service.get_experiment(experiment_id(service, given))
+    if experiment.lifecycle_stage is not LifecycleStage.ACTIVE:
+        raise InvalidArgument(
+            f"The experiment {experiment.id} must be in the 'active' state. "
+            f"Current state is {experiment.lifecycle_stage.value}."
+        )
+    return experiment.id
 
 
 def _required_query(request: Request, name: str) -> str:

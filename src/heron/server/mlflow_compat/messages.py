@@ -6,12 +6,21 @@ ignored, so newer MLflow clients that send more (``model_id`` on a metric, ...) 
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, ModelWrapValidatorHandler, PrivateAttr, model_validator
 
+from heron.entities import Metric, Param, RunTag
 from heron.errors import InvalidArgument
-from heron.server.request_models import INT64_MAX, INT64_MIN, MetricValue, _Body, _RequestBody
+from heron.server.request_models import (
+    INT64_MAX,
+    INT64_MIN,
+    BatchEntities,
+    MetricValue,
+    _Body,
+    _RequestBody,
+    batch_entities_fast,
+)
 from heron.store import ViewType
 
 Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
@@ -46,6 +55,10 @@ class MetricBody(_Body):
     value: MetricValue
     timestamp: Int64
     step: Int64 = 0
+    # MLflow 3 links a metric to a logged model (and the dataset it was measured on).
+    model_id: str | None = None
+    dataset_name: str | None = None
+    dataset_digest: str | None = None
 
 
 class _RunRequest(_RequestBody):
@@ -82,6 +95,11 @@ class SetExperimentTag(_RequestBody):
     value: str = ""
 
 
+class DeleteExperimentTag(_RequestBody):
+    experiment_id: str
+    key: str
+
+
 class SearchExperiments(_RequestBody):
     max_results: Int64 = 1000
     page_token: str | None = None
@@ -113,6 +131,9 @@ class LogMetric(_RunRequest):
     value: MetricValue
     timestamp: Int64
     step: Int64 = 0
+    model_id: str | None = None
+    dataset_name: str | None = None
+    dataset_digest: str | None = None
 
 
 class LogParam(_RunRequest):
@@ -129,10 +150,48 @@ class DeleteTag(_RunRequest):
     key: str
 
 
+_ID_FIELDS = frozenset(("run_id", "run_uuid"))
+_BATCH_FIELDS = _ID_FIELDS | {"metrics", "params", "tags"}
+
+
 class LogBatch(_RunRequest):
     metrics: list[MetricBody] = Field(default_factory=list)
     params: list[KeyValue] = Field(default_factory=list)
     tags: list[KeyValue] = Field(default_factory=list)
+    _entities: BatchEntities | None = PrivateAttr(None)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _well_formed_fast(cls, data: Any, handler: ModelWrapValidatorHandler[LogBatch]) -> Any:
+        # The fast path of Heron's own batch route (batch_entities_fast): validating 1,000
+        # points through the models took 8 ms of a log_batch call, building entities from
+        # plain types a third of that. Anything unusual (a metric with a model_id, say)
+        # goes through the models, so what is accepted and how errors read are unchanged.
+        if type(data) is not dict or not data.keys() <= _BATCH_FIELDS:
+            return handler(data)
+        ids = [data.get("run_id"), data.get("run_uuid")]
+        if not all(i is None or (type(i) is str and "\x00" not in i) for i in ids):
+            return handler(data)
+        entities = batch_entities_fast({k: v for k, v in data.items() if k not in _ID_FIELDS})
+        if entities is None:
+            return handler(data)
+        batch = cls.model_construct(run_id=ids[0], run_uuid=ids[1], metrics=[], params=[], tags=[])
+        batch._entities = entities
+        return batch
+
+    def entities(self) -> BatchEntities:
+        """The batch's metrics, params and tags (metrics without their model links)."""
+        if self._entities is not None:
+            return self._entities
+        return (
+            [Metric(p.key, p.value, p.timestamp, p.step) for p in self.metrics],
+            [Param(p.key, p.value) for p in self.params],
+            [RunTag(t.key, t.value) for t in self.tags],
+        )
+
+
+class LogModel(_RunRequest):
+    model_json: str
 
 
 class DatasetBody(_Body):

@@ -14,7 +14,7 @@ import io
 import posixpath
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, BinaryIO
 
 import anyio.to_thread
@@ -25,12 +25,14 @@ from starlette.responses import Response
 
 from heron.artifacts import ArtifactRepository, artifact_repository
 from heron.errors import InvalidArgument, NotFound
-from heron.server.mlflow_compat.artifacts import locate
+from heron.server.mlflow_compat.artifacts import locate, locate_logged_model
+from heron.server.mlflow_compat.dependencies import LoggedModelsDep
 from heron.server.mlflow_compat.errors import MlflowRoute, MlflowStreamRoute
 from heron.server.request_models import _RequestBody
 from heron.server.responses import ServiceDep, json_response
 from heron.server.streaming import CHUNK_SIZE, body_reader
 from heron.services import TrackingService
+from heron.services.logged_models import LoggedModelService
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -77,10 +79,28 @@ def _discard(repository: ArtifactRepository) -> None:
         filesystem.rm(path, recursive=True)
 
 
+def _writer(
+    service: TrackingService, logged_models: LoggedModelService, path: str, local_file: str
+) -> tuple[Callable[[str, str, BinaryIO], object], str, str]:
+    """Who owns the artifact being uploaded (a logged model or a run), where it goes, and
+    how to write it: ``(write, owner, relative path)``."""
+    artifact = posixpath.join(path, posixpath.basename(local_file.replace("\\", "/")))
+    model = locate_logged_model(logged_models, artifact)
+    if model is not None:
+        return logged_models.write_artifact, *model
+    return service.write_artifact, *locate(service, artifact)
+
+
 @router.post("/mpu/create/{path:path}")
-def create_upload(path: str, body: CreateUpload, request: Request, service: ServiceDep) -> Response:
-    artifact = posixpath.join(path, posixpath.basename(body.path.replace("\\", "/")))
-    locate(service, artifact)  # refuse an upload no run could own, before any byte is sent
+def create_upload(
+    path: str,
+    body: CreateUpload,
+    request: Request,
+    service: ServiceDep,
+    logged_models: LoggedModelsDep,
+) -> Response:
+    # Refuse an upload that nothing could own, before any byte is sent.
+    _writer(service, logged_models, path, body.path)
     upload_id = uuid.uuid4().hex
     base = str(request.url_for("upload_part", upload_id=upload_id, part_number="0"))[:-1]
     credentials = [
@@ -107,9 +127,10 @@ async def upload_part(
 
 
 @router.post("/mpu/complete/{path:path}")
-def complete_upload(path: str, body: CompleteUpload, service: ServiceDep) -> Response:
-    artifact = posixpath.join(path, posixpath.basename(body.path.replace("\\", "/")))
-    run_id, relative = locate(service, artifact)
+def complete_upload(
+    path: str, body: CompleteUpload, service: ServiceDep, logged_models: LoggedModelsDep
+) -> Response:
+    write, owner, relative = _writer(service, logged_models, path, body.path)
     staging = _staging(service, body.upload_id)
     numbers = sorted(part.part_number for part in body.parts)
     if not numbers or numbers != list(range(1, len(numbers) + 1)):
@@ -117,7 +138,7 @@ def complete_upload(path: str, body: CompleteUpload, service: ServiceDep) -> Res
     parts = _Concatenated(staging, [str(n) for n in numbers])
     stream = io.BufferedReader(parts, buffer_size=CHUNK_SIZE)
     try:
-        service.write_artifact(run_id, relative, stream)
+        write(owner, relative, stream)
     finally:
         stream.close()
     _discard(staging)

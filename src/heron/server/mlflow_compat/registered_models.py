@@ -149,7 +149,9 @@ def delete_registered_model(
     body: rm.ModelName, registry: RegistryDep, actor: MlflowActorDep
 ) -> Response:
     active_model(registry, body.name)
-    registry.delete_model(body.name, actor)
+    # MLflow deletes for good, so its users expect to reuse the name; Heron keeps the
+    # model (and its audit history) under a new name instead (docs/mlflow-compat.md).
+    registry.delete_model(body.name, actor, free_name=True)
     return json_response({})
 
 

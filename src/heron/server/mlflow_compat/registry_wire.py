@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from heron.entities.logged_model import LoggedModel, LoggedModelStatus
+from heron.entities.logged_model import LoggedModel, LoggedModelStatus, ModelMetric
 from heron.entities.registry import ModelVersion, ModelVersionStatus, RegisteredModel
+from heron.entities.wire import number_to_json
 from heron.server.mlflow_compat.wire import ArtifactUris
 from heron.services.logged_models import is_logged_model_id
 
@@ -101,4 +102,19 @@ def logged_model_json(model: LoggedModel, uris: ArtifactUris) -> dict[str, Any]:
         info["source_run_id"] = model.source_run_id
     if model.status_message:
         info["status_message"] = model.status_message
-    return {"info": info, "data": {"params": _pairs(model.params), "metrics": []}}
+    metrics = [_model_metric_json(model.id, point) for point in model.metrics]
+    return {"info": info, "data": {"params": _pairs(model.params), "metrics": metrics}}
+
+
+def _model_metric_json(model_id: str, point: ModelMetric) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "key": point.key,
+        "value": number_to_json(point.value),
+        "timestamp": point.timestamp,
+        "step": point.step,
+        "model_id": model_id,
+    }
+    for name in ("run_id", "dataset_name", "dataset_digest"):
+        if getattr(point, name):
+            body[name] = getattr(point, name)
+    return body

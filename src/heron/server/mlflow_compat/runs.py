@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from heron.entities import Dataset, Metric, Param, RunInput, RunStatus, RunTag
+from heron.entities import Dataset, Metric, RunInput, RunStatus, RunTag
+from heron.entities.logged_model import ModelMetric
 from heron.errors import InvalidArgument
 from heron.server.mlflow_compat import messages as m
 from heron.server.mlflow_compat.dependencies import LoggedModelsDep, UrisDep
@@ -15,10 +18,12 @@ from heron.server.mlflow_compat.search import heron_filter, heron_order_by
 from heron.server.mlflow_compat.wire import (
     DATASET_CONTEXT_TAG,
     GIT_COMMIT_TAG,
+    LOGGED_MODELS_TAG,
     PARENT_RUN_TAG,
     RUN_NAME_TAG,
     SOURCE_NAME_TAG,
     USER_TAG,
+    json_list,
     json_text_to_dict,
     metric_json,
     run_info_json,
@@ -98,7 +103,7 @@ def get_run(
     if not run_id:
         raise InvalidArgument("Missing value for required parameter 'run_id'")
     run = service.get_run(run_id)
-    body = run_json(run, uris)
+    body = run_json(run, uris, service.latest_metrics([run.id]).get(run.id, ()))
     # MLflow 3 tells logged models of one run apart by the step they were logged at.
     outputs = logged_models.model_outputs(run.id)
     if outputs:
@@ -118,18 +123,34 @@ def search_runs(body: m.SearchRuns, service: ServiceDep, uris: UrisDep) -> Respo
         max_results=body.max_results,
         page_token=body.page_token or None,
     )
-    out: dict[str, object] = {"runs": [run_json(run, uris) for run in page.items]}
+    latest = service.latest_metrics([run.id for run in page.items]) if page.items else {}
+    runs = [run_json(run, uris, latest.get(run.id, ())) for run in page.items]
+    out: dict[str, object] = {"runs": runs}
     if page.next_page_token:
         out["next_page_token"] = page.next_page_token
     return json_response(out)
 
 
 @router.post("/runs/log-metric")
-def log_metric(body: m.LogMetric, service: ServiceDep) -> Response:
-    service.log_metric(
-        body.the_run_id(), body.key, body.value, step=body.step, timestamp=body.timestamp
-    )
+def log_metric(body: m.LogMetric, service: ServiceDep, logged_models: LoggedModelsDep) -> Response:
+    run_id = body.the_run_id()
+    service.log_metric(run_id, body.key, body.value, step=body.step, timestamp=body.timestamp)
+    if body.model_id:
+        logged_models.log_metrics(run_id, [_model_point(body)])
     return _ok()
+
+
+def _model_point(body: m.MetricBody | m.LogMetric) -> tuple[str, ModelMetric]:
+    assert body.model_id
+    point = ModelMetric(
+        body.key,
+        body.value,
+        body.timestamp,
+        body.step,
+        dataset_name=body.dataset_name or None,
+        dataset_digest=body.dataset_digest or None,
+    )
+    return body.model_id, point
 
 
 @router.post("/runs/log-parameter")
@@ -151,16 +172,14 @@ def delete_tag(body: m.DeleteTag, service: ServiceDep) -> Response:
 
 
 @router.post("/runs/log-batch")
-def log_batch(body: m.LogBatch, service: ServiceDep) -> Response:
+def log_batch(body: m.LogBatch, service: ServiceDep, logged_models: LoggedModelsDep) -> Response:
     run_id = body.the_run_id()
-    tags = [RunTag(t.key, t.value) for t in body.tags]
+    metrics, params, tags = body.entities()
     renamed = _apply_run_name(service, run_id, tags)
-    service.log_batch(
-        run_id,
-        metrics=[Metric(p.key, p.value, p.timestamp, p.step) for p in body.metrics],
-        params=[Param(p.key, p.value) for p in body.params],
-        tags=renamed,
-    )
+    service.log_batch(run_id, metrics=metrics, params=params, tags=renamed)
+    linked = [_model_point(p) for p in body.metrics if p.model_id]
+    if linked:
+        logged_models.log_metrics(run_id, linked)
     return _ok()
 
 
@@ -176,6 +195,20 @@ def _apply_run_name(service: TrackingService, run_id: str, tags: list[RunTag]) -
     if names:
         service.update_run(run_id, run_name=names[-1])
     return [tag for tag in tags if tag.key != RUN_NAME_TAG]
+
+
+@router.post("/runs/log-model")
+def log_model(body: m.LogModel, service: ServiceDep) -> Response:
+    """MLflow's ``log_model`` records each model's MLmodel summary in a run tag (the
+    UI's list of a run's models), as its server does."""
+    run_id = body.the_run_id()
+    try:
+        summary = json.loads(body.model_json)
+    except ValueError:
+        raise InvalidArgument("model_json must be the model's MLmodel as JSON") from None
+    history = json_list(service.get_run(run_id).tags.get(LOGGED_MODELS_TAG))
+    service.set_tag(run_id, LOGGED_MODELS_TAG, json.dumps([*history, summary]))
+    return _ok()
 
 
 @router.post("/runs/log-inputs")
@@ -228,6 +261,82 @@ def get_metric_history(request: Request, service: ServiceDep) -> Response:
         token = page.next_page_token
         if not token:
             return json_response({"metrics": points})
+
+
+# MLflow's limits for get-history-bulk-interval (MAX_RUNS_GET_METRIC_HISTORY_BULK and
+# MAX_RESULTS_PER_RUN in mlflow/server/handlers.py).
+MAX_BULK_RUNS = 100
+MAX_BULK_POINTS_PER_RUN = 2500
+
+
+@router.get("/metrics/get-history-bulk-interval")
+def get_metric_history_bulk_interval(request: Request, service: ServiceDep) -> Response:
+    """A sample of one metric's history in each of several runs (MLflow's UI charts)."""
+    query = request.query_params
+    run_ids = query.getlist("run_ids")
+    key = query.get("metric_key")
+    if not run_ids or not key:
+        missing = "run_ids" if not run_ids else "metric_key"
+        raise InvalidArgument(f"Missing value for required parameter '{missing}'")
+    if len(run_ids) > MAX_BULK_RUNS:
+        raise InvalidArgument(
+            f"GetMetricHistoryBulkInterval request must specify at most {MAX_BULK_RUNS} "
+            f"run_ids. Received {len(run_ids)} run_ids."
+        )
+    max_results = _positive_int("max_results", query.get("max_results", "2500"))
+    if not 1 <= max_results <= MAX_BULK_POINTS_PER_RUN:
+        raise InvalidArgument(f"max_results must be between 1 and {MAX_BULK_POINTS_PER_RUN}.")
+    start, end = query.get("start_step"), query.get("end_step")
+    if (start is None) != (end is None):
+        raise InvalidArgument(
+            "If either start step or end step are specified, both must be specified."
+        )
+    steps = None
+    if start is not None and end is not None:
+        steps = (_positive_int("start_step", start), _positive_int("end_step", end))
+        if steps[0] > steps[1]:
+            raise InvalidArgument(
+                "end_step must be greater than start_step. "
+                f"Found start_step={steps[0]} and end_step={steps[1]}."
+            )
+    for run_id in run_ids:
+        service.get_run(run_id)  # every run must exist before anything is answered
+    out = []
+    for run_id in run_ids:
+        for point in sample_history(service, run_id, key, max_results, steps):
+            out.append({**metric_json(point), "run_id": run_id})
+    return json_response({"metrics": out})
+
+
+def sample_history(
+    service: TrackingService,
+    run_id: str,
+    key: str,
+    max_results: int,
+    steps: tuple[int, int] | None,
+) -> list[Metric]:
+    """At most ``max_results`` points of the series, sampled as MLflow's SQL store does:
+    the series (within ``steps``) cut into ``max_results`` near-equal buckets by
+    position (SQL's NTILE), the first point of each, and always the last point."""
+    series: list[Metric] = []
+    token = None
+    while True:
+        page = service.get_metric_history(run_id, key, max_results=MAX_RESULTS, page_token=token)
+        if steps is None:
+            series.extend(page.items)
+        else:
+            series.extend(p for p in page.items if steps[0] <= p.step <= steps[1])
+        token = page.next_page_token
+        if not token:
+            break
+    count = len(series)
+    if count <= max_results:
+        return series
+    size, larger = divmod(count, max_results)
+    # NTILE gives the first ``larger`` buckets one point more than the others.
+    picked = [series[i * size + min(i, larger)] for i in range(max_results)]
+    picked[-1] = series[-1]
+    return picked
 
 
 def _positive_int(name: str, text: str) -> int:

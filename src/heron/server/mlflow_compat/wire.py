@@ -9,6 +9,7 @@ them, so a run logged through either API reads the same through the other.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from heron.entities import Experiment, FileInfo, Metric, Run, RunInput
@@ -20,6 +21,7 @@ SOURCE_NAME_TAG = "mlflow.source.name"
 GIT_COMMIT_TAG = "mlflow.source.git.commit"
 PARENT_RUN_TAG = "mlflow.parentRunId"
 DATASET_CONTEXT_TAG = "mlflow.data.context"
+LOGGED_MODELS_TAG = "mlflow.log-model.history"
 
 ARTIFACTS_SCHEME = "mlflow-artifacts:"
 
@@ -96,16 +98,13 @@ def run_info_json(run: Run, uris: ArtifactUris) -> dict[str, Any]:
     return info
 
 
-def run_json(run: Run, uris: ArtifactUris) -> dict[str, Any]:
-    # Heron keeps the latest value per metric key for run listings, not its step and
-    # time: those come from get-history. MLflow's client shows only the value here.
+def run_json(run: Run, uris: ArtifactUris, latest: Sequence[Metric] = ()) -> dict[str, Any]:
+    """``latest``: the run's latest metric points (``TrackingService.latest_metrics``),
+    which carry the step and timestamp that ``run.metrics`` (values only) lacks."""
     return {
         "info": run_info_json(run, uris),
         "data": {
-            "metrics": [
-                {"key": key, "value": number_to_json(value), "timestamp": 0, "step": 0}
-                for key, value in run.metrics.items()
-            ],
+            "metrics": [metric_json(point) for point in latest],
             "params": [{"key": k, "value": v} for k, v in run.params.items()],
             "tags": [{"key": k, "value": v} for k, v in mlflow_tags(run).items()],
         },
@@ -139,6 +138,15 @@ def json_text_to_dict(text: str | None) -> dict[str, Any]:
     except ValueError:
         return {"text": text}
     return parsed if isinstance(parsed, dict) else {"value": parsed}
+
+
+def json_list(text: str | None) -> list[Any]:
+    """A JSON list kept in a tag (empty when absent or not a list)."""
+    try:
+        parsed = json.loads(text) if text else []
+    except ValueError:
+        return []
+    return parsed if isinstance(parsed, list) else []
 
 
 def metric_json(metric: Metric) -> dict[str, Any]:
