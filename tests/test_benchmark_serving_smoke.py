@@ -23,6 +23,9 @@ def test_quick_heron_only_run_reports_every_measure(tmp_path: Path) -> None:
     require("skops", "sklearn")
     output = tmp_path / "serving.json"
     command = [sys.executable, str(SCRIPT), "--quick", "--heron-only", "--models", "logreg"]
+    # The in-process client, whether or not wrk is installed: the same run everywhere,
+    # and sub-second cells (wrk measures whole seconds).
+    command += ["--load-generator", "python"]
     done = subprocess.run(
         [*command, "--output", str(output)],
         capture_output=True,
@@ -36,11 +39,14 @@ def test_quick_heron_only_run_reports_every_measure(tmp_path: Path) -> None:
     row = results["models"]["logreg"]
     assert "mlflow" not in row
     assert set(row["heron"]) == {"1x1", "1x16", "100x1", "100x16"}
-    for figure in [*row["heron"].values(), row["batching"], row["logging"]]:
+    variants = [row[v] for v in ("batching", "logging_baseline", "logging", "sklearn")]
+    for figure in [*row["heron"].values(), *variants]:
         assert figure["requests"] > 0
         assert figure["failures"] == 0
         assert figure["p99_ms"] >= figure["p50_ms"] > 0
         assert figure["server_cpu_ms_per_request"] > 0
     assert row["raw_predict"]["calls_per_s_1_row"] > 0
+    assert row["raw_predict"]["fast_calls_per_s_1_row"] > 0
+    assert results["load_generator"] == "python"
     assert any("p50 under 2 ms" in check for check in results["checks"])
     assert "requests/s" in done.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,38 @@ def test_batching_is_off_by_default_one_call_per_request(slow_loader: Any) -> No
         concurrently(client, [{"inputs": [[1, 1, 1]]}] * 6)
         calls, rows = predict_calls(client)
     assert (calls, rows) == (6, 6)
+
+
+class ThreadRecordingModel(SlowModel):
+    """Notes which thread runs each predict call."""
+
+    def __init__(self, model: Any, delay: float) -> None:
+        super().__init__(model, delay)
+        self.threads: list[str] = []
+
+    def predict(self, data: Any, params: Any = None) -> Any:
+        self.threads.append(threading.current_thread().name)
+        return super().predict(data, params)
+
+
+@pytest.mark.parametrize(("delay", "inline"), [(0.0, True), (0.01, False)])
+def test_merged_calls_of_a_fast_model_run_on_the_event_loop(
+    tmp_path: Path, delay: float, inline: bool
+) -> None:
+    model = ThreadRecordingModel(load(scaled_sum_model(tmp_path / "m")), delay)
+    settings = ServingSettings("m", batching=BatchingSettings(max_batch_size=64))
+    with serving(settings, lambda _uri: model) as client:
+        model.threads.clear()
+        for _ in range(12):
+            responses = concurrently(client, [{"inputs": [[1, 2, 3]]}] * 6)
+            assert {r.status_code for r in responses} == {200}
+            assert {r.json()["predictions"][0] for r in responses} == {6.0}
+    # Calls are timed; once their moving average is under a millisecond, a fast model's
+    # calls run on the loop (a thread hand-over costs more than they do), a slow model's
+    # never.
+    on_loop = [not name.startswith("heron-") for name in model.threads]
+    assert on_loop[-3:] == [inline] * 3, model.threads
+    assert any(on_loop) == inline
 
 
 def test_merge_and_split_round_trip_arrays_and_frames() -> None:

@@ -81,3 +81,41 @@ def test_an_unwritable_log_raises_the_alert_metric_not_a_500(model: Path, tmp_pa
     metrics = app.state.serving.metrics.render().decode()  # type: ignore[attr-defined]
     assert 'heron_serving_prediction_log_failures_total{reason="write_failed"} 5.0' in metrics
     assert blocked.read_text().startswith("a file")
+
+
+def test_failed_requests_are_logged_with_status_and_error(model: Path, tmp_path: Path) -> None:
+    root = tmp_path / "log"
+    settings = ServingSettings(str(model), prediction_log=str(root))
+    with serving(settings) as client:
+        bad_json = client.post(
+            "/invocations", content=b"{not json", headers={"x-request-id": "bad-json"}
+        )
+        assert bad_json.status_code == 400
+        assert bad_json.headers["x-request-id"] == "bad-json"
+        unknown_param = client.post(
+            "/invocations", json={"inputs": [[1, 2, 3]], "params": {"colour": "red"}}
+        )
+        assert unknown_param.status_code == 400
+        wrong_shape = client.post(
+            "/v2/models/fraud/infer",
+            json={"inputs": [{"name": "x", "shape": [1, 2], "datatype": "FP64", "data": [1, 2]}]},
+        )
+        assert wrong_shape.status_code == 400
+        assert client.post("/invocations", json={"inputs": [[1, 1, 1]]}).status_code == 200
+    rows = query(
+        root,
+        "SELECT request_id, protocol, status, version, outputs IS NULL, error FROM LOG",
+    )
+    assert sorted((r[1], r[2], r[4]) for r in rows) == [
+        ("mlflow", 200, False),
+        ("mlflow", 400, True),
+        ("mlflow", 400, True),
+        ("v2", 400, True),
+    ]
+    errors = {str(r[0]): r[5] for r in rows}
+    assert "not valid JSON" in str(errors["bad-json"])
+    assert {r[3] for r in rows} == {"1"}
+    messages = [str(r[5]) for r in rows if r[2] == 400]
+    assert any("colour" in m for m in messages), messages
+    assert any("shape" in m for m in messages), messages
+    assert [r[5] for r in rows if r[2] == 200] == [None]

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import math
+import re
+import socket
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,7 +17,8 @@ import pytest
 import heron
 from asgi import TestClient
 from heron.entities.endpoint import EndpointRoute
-from heron.serving import ServingSettings
+from heron.serving import ServingSettings, create_app
+from heron.serving.endpoint_follower import backoff_delay
 from serving_helpers import constant_model, failing_model, serving
 
 ROW = {"inputs": [[1.0, 2.0, 3.0]]}
@@ -100,6 +104,39 @@ def test_sticky_keys_always_get_the_same_version(
             first[user] = seen.pop()
     # The keys spread over both versions (40 keys all on one: about 1 in 10^12).
     assert set(first.values()) == {"v1", "v2"}
+
+
+def test_sticky_keys_by_a_params_field_and_the_model_never_sees_it(
+    tracking: heron.Client, versions: dict[str, Path]
+) -> None:
+    tracking.create_endpoint("fraud", [route(versions["v1"], 50), route(versions["v2"], 50)])
+    settings = replace(endpoint_server(tracking), request_key_field="user")
+    with serving(settings) as client:
+        by_field: dict[int, str] = {}
+        for user in range(40):
+            body = {**ROW, "params": {"user": f"user-{user}"}}
+            responses = [client.post("/invocations", json=body) for _ in range(4)]
+            # The models take no params: had the key reached them, they would refuse it.
+            assert {r.status_code for r in responses} == {200}, responses[0].text
+            seen = {r.headers[VERSION] for r in responses}
+            assert len(seen) == 1, f"user-{user} saw {seen}"
+            by_field[user] = seen.pop()
+            # The same key by header lands on the same version, in both protocols.
+            header = client.post("/invocations", json=ROW, headers={KEY: f"user-{user}"})
+            assert header.headers[VERSION] == by_field[user]
+            v2 = client.post(
+                "/v2/models/fraud/infer",
+                json={
+                    "inputs": [{"name": "x", "shape": [1, 3], "datatype": "FP64", "data": [1] * 3}],
+                    "parameters": {"user": f"user-{user}"},
+                },
+            )
+            assert v2.status_code == 200, v2.text
+            assert v2.json()["model_version"] == by_field[user]
+        wrong = client.post("/invocations", json={**ROW, "params": {"user": [1]}})
+        assert wrong.status_code == 400
+        assert "params.user (the sticky key)" in wrong.json()["message"]
+    assert set(by_field.values()) == {"v1", "v2"}
 
 
 def test_a_broken_shadow_never_affects_the_response(
@@ -216,3 +253,35 @@ def test_an_alias_route_follows_the_alias_when_it_moves(tracking: heron.Client) 
             assert time.monotonic() < deadline
             time.sleep(0.05)
         assert client.post("/invocations", json=ROW).json() == {"predictions": [2.0]}
+
+
+def test_backoff_doubles_to_its_cap() -> None:
+    delays = [backoff_delay(n, 0.5, 4.0) for n in range(7)]
+    assert delays == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0, 4.0]
+    assert backoff_delay(3, 10.0, 4.0) == 10.0  # a cap below the interval never shortens it
+    assert backoff_delay(10_000, 0.5, 4.0) == 4.0
+
+
+def test_an_unreachable_control_plane_is_polled_with_backoff() -> None:
+    with socket.socket() as sock:  # a port where nothing listens
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings = ServingSettings(
+        endpoint="fraud",
+        tracking_uri=f"http://127.0.0.1:{port}",
+        poll_interval_s=0.01,
+        poll_backoff_max_s=0.16,
+    )
+    with TestClient(create_app(settings)) as client:
+        time.sleep(0.8)
+        health = client.get("/health")
+        metrics = client.get("/metrics").text
+    # Not ready, and saying why; the process stays up.
+    assert health.status_code == 503
+    assert "not ready" in health.json()["message"]
+    found = re.search(r"^heron_serving_control_plane_failures_total (\S+)$", metrics, re.M)
+    assert found is not None, metrics
+    failures = float(found[1])
+    # Every 10 ms that would be ~80 polls; backing off 20, 40, 80, 160, 160... ms, about 7.
+    assert 3 <= failures <= 12, failures
+    assert "heron_serving_poll_delay_seconds 0.16" in metrics

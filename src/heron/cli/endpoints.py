@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from heron.cli import output
-from heron.cli.serve import run_scoring_server
+from heron.cli.serve import FastSklearn, run_scoring_server
 from heron.cli.state import client, state_of
 from heron.client.config import tracking_uri
 from heron.entities.endpoint import Endpoint, EndpointBatching, EndpointRoute, endpoint_to_dict
@@ -192,6 +192,20 @@ def serve(
     log_sample_rate: Annotated[
         float, typer.Option(min=0, max=1, help="Share of requests logged.")
     ] = 1.0,
+    poll_backoff_max: Annotated[
+        float,
+        typer.Option(
+            min=0.05, help="While the control plane fails, polls back off up to this (s)."
+        ),
+    ] = 30.0,
+    request_key_field: Annotated[
+        str | None,
+        typer.Option(
+            help="Sticky A/B assignment by this params field when the request has no "
+            "x-heron-request-key header (taken out before the model sees the params)."
+        ),
+    ] = None,
+    fast_sklearn: FastSklearn = True,
 ) -> None:
     """Serve an endpoint, following its routes live (no restart, no dropped requests)."""
     client(ctx).get_endpoint(name)  # fail here, with exit code 3, if there is no such endpoint
@@ -199,10 +213,13 @@ def serve(
         endpoint=name,
         tracking_uri=tracking_uri(state_of(ctx).tracking_uri),
         poll_interval_s=poll_interval,
+        poll_backoff_max_s=poll_backoff_max,
         max_queue=max_queue,
         request_timeout_s=timeout,
         prediction_log=log_predictions,
         log_sample_rate=log_sample_rate,
+        fast_sklearn=fast_sklearn,
+        request_key_field=request_key_field,
     )
     typer.echo(f"Heron scoring server for endpoint {name} on http://{host}:{port}", err=True)
     run_scoring_server(settings, host, port, workers)

@@ -47,6 +47,11 @@ class Model:
         """
         return self._predict_fn(self._convert(data), self._params(params))
 
+    def check_input(self, data: Any) -> Any:
+        """``data`` checked and converted against the signature, as ``predict`` passes it
+        to the flavor (for callers that predict with the native object themselves)."""
+        return self._convert(data)
+
     @property
     def signature(self) -> Signature | None:
         return self.manifest.signature

@@ -6,7 +6,9 @@ requests that queued up while the model was busy into one ``predict`` call, up t
 
 The batching is adaptive: when the model is idle a request is scored at once (no added
 latency at low load); only when the previous call merged several requests (there is
-load) does the batcher wait up to ``max_latency_ms`` for more. Requests merge only when
+load) does the batcher wait for more, up to ``max_latency_ms`` and only while requests
+keep arriving (the wait for the next one is about twice the recent gap between
+arrivals). Small batches measured fast run on the event loop. Requests merge only when
 their params are equal and their inputs have the same kind (same columns or the same
 dtype and trailing shape), so every request is scored with its own params. If a merged
 call fails, each request is retried alone, so one bad request never fails its neighbours.
@@ -21,7 +23,7 @@ import itertools
 import time
 from collections.abc import Awaitable, Callable, Hashable
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -55,7 +57,9 @@ class DirectPredictor:
         # model that is not thread-safe still sees one call at a time.
         self._in_thread = 0
 
-    async def predict(self, item: ScoringInput) -> Any:
+    async def predict(self, item: ScoringInput, timeout: float) -> Any:
+        """The model's answer; ``asyncio.TimeoutError`` after ``timeout`` seconds (inline
+        calls, measured under a millisecond, are not timed)."""
         self._observe_rows(item.rows)
         small = item.rows <= INLINE_MAX_ROWS and not item.params
         average = self._small_call_s
@@ -69,7 +73,7 @@ class DirectPredictor:
             # Released when the thread is done, not when the request stops waiting (a
             # timed-out request leaves its call running).
             call.add_done_callback(lambda _: _call_soon(loop, self._release))
-            result, seconds = await asyncio.wrap_future(call)
+            result, seconds = await asyncio.wait_for(asyncio.wrap_future(call), timeout)
         if small:
             self._small_call_s = seconds if average is None else 0.9 * average + 0.1 * seconds
         return result
@@ -99,7 +103,7 @@ class _Pending:
     item: ScoringInput
     key: Hashable | None
     future: asyncio.Future[Any]
-    arrived: float = field(default_factory=time.monotonic)
+    arrived: float
 
 
 class MicroBatcher:
@@ -118,17 +122,48 @@ class MicroBatcher:
         self.max_batch_size = max_batch_size
         self.max_latency = max_latency_ms / 1000
         self._queue: collections.deque[_Pending] = collections.deque()
-        self._arrived = asyncio.Event()
+        # Resolved when a request arrives: a bare future, cheaper than an Event and a
+        # wait_for (which made a task per wait) on every batch under load.
+        self._arrival: asyncio.Future[bool] | None = None
         self._under_load = False
+        # Moving average of the time between two requests' arrivals (see _collect).
+        self._gap_s = 0.0
+        self._last_arrival = 0.0
         self._task: asyncio.Task[None] | None = None
+        # Moving average of one merged call's duration: calls measured fast run on the
+        # event loop, as in DirectPredictor (a thread hand-over cost more than a
+        # compiled model's whole batch).
+        self._call_s: float | None = None
 
-    async def predict(self, item: ScoringInput) -> Any:
+    async def predict(self, item: ScoringInput, timeout: float) -> Any:
+        loop = asyncio.get_running_loop()
         if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run())
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Pending(item, merge_key(item), future))
-        self._arrived.set()
-        return await future
+            self._task = loop.create_task(self._run())
+        future: asyncio.Future[Any] = loop.create_future()
+        now = time.monotonic()
+        gap = min(now - self._last_arrival, self.max_latency)
+        self._gap_s = 0.8 * self._gap_s + 0.2 * gap
+        self._last_arrival = now
+        self._queue.append(_Pending(item, merge_key(item), future, now))
+        arrival = self._arrival
+        if arrival is not None and not arrival.done():
+            arrival.set_result(True)
+        # A timed-out request's future is cancelled; the batcher skips it.
+        return await asyncio.wait_for(future, timeout)
+
+    async def _next_arrival(self, timeout: float | None) -> bool:
+        """Wait until a request arrives (True) or ``timeout`` seconds pass (False; None:
+        no limit)."""
+        loop = asyncio.get_running_loop()
+        arrival: asyncio.Future[bool] = loop.create_future()
+        self._arrival = arrival
+        timer = None if timeout is None else loop.call_later(timeout, _resolve, arrival)
+        try:
+            return await arrival
+        finally:
+            self._arrival = None
+            if timer is not None:
+                timer.cancel()
 
     async def close(self) -> None:
         if self._task is not None:
@@ -144,8 +179,8 @@ class MicroBatcher:
     async def _run(self) -> None:
         while True:
             if not self._queue:
-                self._arrived.clear()
-                await self._arrived.wait()
+                await self._next_arrival(None)
+                continue
             batch = await self._collect()
             await self._execute(batch)
 
@@ -165,10 +200,12 @@ class MicroBatcher:
             remaining = deadline - time.monotonic()
             if not self._under_load or remaining <= 0:
                 break
-            self._arrived.clear()
-            try:
-                await asyncio.wait_for(self._arrived.wait(), remaining)
-            except asyncio.TimeoutError:
+            # Wait for another request only about as long as requests have been coming
+            # apart: when none comes within two usual gaps, the clients that are sending
+            # have their requests in this batch already. Waiting out max_latency_ms for a
+            # 64-row batch that 16 connections can never fill cut throughput 2.5x (one
+            # -row LogisticRegression: 3,600 requests/s batched against 8,900 unbatched).
+            if not await self._next_arrival(min(remaining, 2 * self._gap_s)):
                 break
         self._under_load = len(batch) > 1 or bool(self._queue)
         return batch
@@ -184,14 +221,11 @@ class MicroBatcher:
         live = [p for p in batch if not p.future.done()]  # timed-out requests were cancelled
         if not live:
             return
-        loop = asyncio.get_running_loop()
         if len(live) > 1:
             merged = merge([p.item for p in live])
             self._observe_rows(merged.rows)
             try:
-                output = await loop.run_in_executor(
-                    self._executor, self._predict, merged.data, merged.params
-                )
+                output = await self._call(merged)
                 parts = split(output, [p.item.rows for p in live])
             except Exception:
                 parts = None  # retried one by one below, so each gets its own answer
@@ -202,12 +236,31 @@ class MicroBatcher:
                 return
         for pending in live:
             self._observe_rows(pending.item.rows)
-            await _settle(
-                pending.future,
-                loop.run_in_executor(
-                    self._executor, self._predict, pending.item.data, pending.item.params
-                ),
+            await _settle(pending.future, self._call(pending.item))
+
+    async def _call(self, item: ScoringInput) -> Any:
+        average = self._call_s
+        if average is not None and average < INLINE_BELOW_S and not item.params:
+            result, seconds = _timed(self._predict, item)
+        else:
+            loop = asyncio.get_running_loop()
+            result, seconds = await loop.run_in_executor(
+                self._executor, _timed, self._predict, item
             )
+        self._call_s = seconds if average is None else 0.9 * average + 0.1 * seconds
+        return result
+
+
+def _timed(predict: PredictFn, item: ScoringInput) -> tuple[Any, float]:
+    # Timed around predict itself, on whichever thread runs it (see DirectPredictor).
+    started = time.perf_counter()
+    result = predict(item.data, item.params)
+    return result, time.perf_counter() - started
+
+
+def _resolve(future: asyncio.Future[bool]) -> None:
+    if not future.done():
+        future.set_result(False)
 
 
 async def _settle(future: asyncio.Future[Any], result: Awaitable[Any]) -> None:

@@ -26,6 +26,14 @@ from heron.serving.traffic import TrafficTable, WeightedModel
 logger = logging.getLogger("heron.serving")
 
 
+def backoff_delay(failures: int, interval: float, cap: float) -> float:
+    """The wait after ``failures`` failed polls in a row: the interval doubled per
+    failure, never above ``cap`` (nor below the interval)."""
+    if failures <= 0:
+        return interval
+    return max(interval, min(interval * 2.0 ** min(failures, 32), cap))
+
+
 @dataclass(frozen=True)
 class Plan:
     """What should be served: pinned sources, weights, shadows and batching."""
@@ -50,16 +58,46 @@ class EndpointFollower:
         self.revision = 0
 
     async def run(self) -> None:
-        interval = self._state.settings.poll_interval_s
+        """Poll forever; after failures, back off exponentially up to a cap.
+
+        A control plane that is down (or restarting under load) is not asked again every
+        ``poll_interval_s`` by every worker of every replica: each failed poll doubles the
+        wait, up to ``poll_backoff_max_s``, and the first success returns to the interval.
+        """
+        settings = self._state.settings
+        metrics = self._state.metrics
+        failures = 0
         while True:
             try:
                 await self.sync()
             except Exception as error:  # the control plane is down or the config is bad
+                failures += 1
+                metrics.control_plane_failures.inc()
                 message = f"{type(error).__name__}: {error}"
-                logger.warning("endpoint %r: keeping the current routes: %s", self._name, message)
+                delay = backoff_delay(
+                    failures, settings.poll_interval_s, settings.poll_backoff_max_s
+                )
+                logger.warning(
+                    "endpoint %r: keeping the current routes (poll failed %d time(s) in a "
+                    "row, next in %.1f s): %s",
+                    self._name,
+                    failures,
+                    delay,
+                    message,
+                )
                 if self._state.table is None:
                     self._state.load_error = message
-            await asyncio.sleep(interval)
+            else:
+                if failures:
+                    logger.info(
+                        "endpoint %r: control plane answers again after %d failed poll(s)",
+                        self._name,
+                        failures,
+                    )
+                failures = 0
+                delay = settings.poll_interval_s
+            metrics.poll_delay.set(delay)
+            await asyncio.sleep(delay)
 
     async def sync(self) -> bool:
         """Apply the endpoint's current configuration; True if anything changed."""
@@ -114,6 +152,12 @@ class EndpointFollower:
 
     def _load(self, source: ModelSource, batching: BatchingSettings) -> ServedModel:
         state = self._state
-        served = ServedModel(source, state.loader(source.uri), batching, state.metrics)
+        served = ServedModel(
+            source,
+            state.loader(source.uri),
+            batching,
+            state.metrics,
+            fast_sklearn=state.settings.fast_sklearn,
+        )
         served.warm_up()
         return served

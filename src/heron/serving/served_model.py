@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 
 from heron.models import Model, Signature
-from heron.serving.batching import DirectPredictor, MicroBatcher
+from heron.serving.batching import DirectPredictor, MicroBatcher, PredictFn
+from heron.serving.fast_sklearn import compile_predictor
 from heron.serving.metrics import ServingMetrics
 from heron.serving.payloads import ScoringInput
 from heron.serving.settings import BatchingSettings
@@ -58,9 +59,12 @@ class ServedModel:
         model: Model,
         batching: BatchingSettings,
         metrics: ServingMetrics,
+        *,
+        fast_sklearn: bool = True,
     ) -> None:
         self.source = source
         self.model = model
+        self.predict_fn = predict_function(model, fast_sklearn)
         # Requests holding this version; a retired version closes when none are left.
         self.active = 0
         self.retired = False
@@ -69,21 +73,21 @@ class ServedModel:
         observe: Callable[[int], None] = rows.observe
         if batching.enabled:
             self._predictor: DirectPredictor | MicroBatcher = MicroBatcher(
-                model.predict,
+                self.predict_fn,
                 self._executor,
                 observe,
                 max_batch_size=batching.max_batch_size,
                 max_latency_ms=batching.max_latency_ms,
             )
         else:
-            self._predictor = DirectPredictor(model.predict, self._executor, observe)
+            self._predictor = DirectPredictor(self.predict_fn, self._executor, observe)
 
     @property
     def signature(self) -> Signature | None:
         return self.model.signature
 
-    async def predict(self, item: ScoringInput) -> Any:
-        return await self._predictor.predict(item)
+    async def predict(self, item: ScoringInput, timeout: float) -> Any:
+        return await self._predictor.predict(item, timeout)
 
     def warm_up(self) -> None:
         """One prediction before readiness, so the first user request pays no lazy set-up."""
@@ -91,7 +95,7 @@ class ServedModel:
         if example is None:
             logger.info("%s: no input example or signature to warm up with", self.source.uri)
             return
-        self.model.predict(example)
+        self.predict_fn(example, None)
 
     def retire(self) -> None:
         self.retired = True
@@ -99,6 +103,30 @@ class ServedModel:
     async def close(self) -> None:
         await self._predictor.close()
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def predict_function(model: Model, fast_sklearn: bool) -> PredictFn:
+    """``model.predict``, or for scikit-learn models that ``fast_sklearn`` compiles, the
+    same outputs without scikit-learn's per-call overhead (signature checks still apply;
+    requests with params, and inputs the fast path does not cover, go to ``predict``)."""
+    if not fast_sklearn or not isinstance(model, Model) or model.flavor != "sklearn":
+        return model.predict  # (loaders may hand over Model stand-ins)
+    method = str(model.manifest.flavors[model.flavor].get("predict_method", "predict"))
+    fast = compile_predictor(model.native, method)
+    if fast is None:
+        return model.predict
+    logger.info("%s: compiled %s.%s", model.path, type(model.native).__name__, method)
+    check_input = model.check_input
+    predict = model.predict
+
+    def predict_fast(data: Any, params: dict[str, Any] | None) -> Any:
+        if not params:
+            result = fast(check_input(data))
+            if result is not None:
+                return result
+        return predict(data, params)
+
+    return predict_fast
 
 
 def warm_up_input(model: Model) -> Any:

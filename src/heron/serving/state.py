@@ -13,6 +13,7 @@ from typing import Any
 
 import heron
 from heron.client import Client
+from heron.client.http_transport import HttpTransport
 from heron.models import Model
 from heron.serving.metrics import ServingMetrics
 from heron.serving.prediction_log import ParquetPredictionLog, PredictionLog
@@ -65,7 +66,22 @@ class ServingState:
         self.table: TrafficTable | None = None
         self.load_error: str | None = None
         self.pending = 0
+        # Read when /metrics is scraped, instead of a gauge update on every request.
+        self.metrics.queue_depth.set_function(lambda: self.pending)
         self.background: set[asyncio.Task[Any]] = set()
+        self._poll_client: Client | None = None
+
+    def open_poll_client(self) -> Client:
+        """The client an endpoint's follower polls with: for a remote control plane, one
+        that tries once (the follower backs off between polls itself; the default
+        client's own retries would hold each poll for ~25 s while the server is down)."""
+        assert self.client is not None  # opened for every endpoint
+        service = self.client.service
+        if isinstance(service, HttpTransport):
+            quick = Client(self.client.tracking_uri, transport=service.with_retries(0))
+            self._poll_client = quick
+            return quick
+        return self.client
 
     def open_prediction_log(self) -> None:
         if self.settings.prediction_log:
@@ -74,7 +90,14 @@ class ServingState:
     def load_single_model(self) -> None:
         """Load, warm up and route to the one model of ``settings.model_uri`` (in a thread)."""
         source = ModelSource.from_uri(self.settings.model_uri, self.settings.model_name)
-        served = ServedModel(source, self.loader(source.uri), self.settings.batching, self.metrics)
+        settings = self.settings
+        served = ServedModel(
+            source,
+            self.loader(source.uri),
+            settings.batching,
+            self.metrics,
+            fast_sklearn=settings.fast_sklearn,
+        )
         served.warm_up()
         self.table = TrafficTable([WeightedModel(served, 1.0)])
 
@@ -122,6 +145,8 @@ class ServingState:
                 await served.close()
         if self.prediction_log is not None:
             await asyncio.to_thread(self.prediction_log.close)
+        if self._poll_client is not None:
+            self._poll_client.close()
         if self._own_client and self.client is not None:
             self.client.close()
 
