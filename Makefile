@@ -53,7 +53,7 @@ typecheck: install
 	$(VENV)/bin/mypy
 
 unit: install chromium
-	$(PY) -m pytest -n 2 --dist loadfile --cov --cov-report=term
+	$(PY) -m pytest -n 2 --dist loadfile --cov --cov-report=term --durations=30
 
 test: lint typecheck unit
 
