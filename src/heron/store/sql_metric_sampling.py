@@ -10,7 +10,9 @@ for rows that the chart then drops.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
@@ -30,6 +32,12 @@ _VALUES = "SELECT value, id FROM metrics WHERE series_id = ? ORDER BY step, time
 _POINTS = "SELECT step, timestamp, value, is_nan, id FROM metrics WHERE id "
 
 _COUNT = "SELECT count(*) FROM metrics WHERE series_id = ?"
+
+# One SQLite scan at a time per process. The sqlite3 module lets go of the GIL around
+# every row it steps, so scans on several threads (a chart asks for ten series at once)
+# hand the GIL back and forth per row: ten 100,000-point series took 1.7-2.0 s read
+# concurrently and 0.8-0.9 s one after the other.
+_SQLITE_SCAN = threading.Lock()
 
 Chooser = Callable[[npt.NDArray[np.float64]], Sequence[int]]
 
@@ -63,13 +71,14 @@ def sample_series(
     if found is None:
         cursor.execute(adapt(_RUN), (run_id,))
         return SeriesPage(key, [], [], []), cursor.fetchone() is not None
-    cursor.execute(adapt(_VALUES), (found[0],))
     value_chunks: list[npt.NDArray[np.float64]] = []
     id_chunks: list[npt.NDArray[np.int64]] = []
-    while rows := cursor.fetchmany(_CHUNK):
-        # A NaN is stored as NULL (with is_nan set); numpy reads None as NaN.
-        value_chunks.append(np.array([row[0] for row in rows], np.float64))
-        id_chunks.append(np.array([row[1] for row in rows], np.int64))
+    with nullcontext() if postgres else _SQLITE_SCAN:
+        cursor.execute(adapt(_VALUES), (found[0],))
+        while rows := cursor.fetchmany(_CHUNK):
+            # A NaN is stored as NULL (with is_nan set); numpy reads None as NaN.
+            value_chunks.append(np.array([row[0] for row in rows], np.float64))
+            id_chunks.append(np.array([row[1] for row in rows], np.int64))
     if not value_chunks:
         return SeriesPage(key, [], [], []), True
     all_ids = np.concatenate(id_chunks)
