@@ -11,7 +11,7 @@ from heron.entities.registry import ModelVersionStatus, Stage
 from heron.errors import AlreadyExists, InvalidArgument, NotFound, SearchSyntaxError
 from heron.services import TrackingService
 from heron.services.registry import RegistryService
-from heron.store import SqlRegistryStore, SqlTrackingStore, ViewType
+from heron.store import SqlRegistryStore, SqlTrackingStore, ViewType, sql_registry_rows
 from registry_helpers import run_with_model
 
 
@@ -155,6 +155,27 @@ def test_resolving_a_uri_is_one_lookup_and_agrees_with_the_full_read(
     registry.delete_model("m", "alice")
     with pytest.raises(NotFound, match="is deleted"):
         registry.resolve("models:/m@champion")
+
+
+def test_a_page_of_versions_keeps_each_versions_own_tags_and_aliases(
+    registry: RegistryService,
+    service: TrackingService,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Tags and aliases are read in chunks of versions (bound-parameter limits): with a
+    # chunk of 2, five versions span three chunks.
+    monkeypatch.setattr(sql_registry_rows, "_VERSIONS_PER_LOOKUP", 2)
+    run_id = run_with_model(service, tmp_path)
+    for number in range(1, 6):
+        registry.register_model(f"runs:/{run_id}/model", "m", "a", tags={"n": str(number)})
+    registry.set_alias("m", "champion", 5, "alice")
+    registry.set_alias("m", "baseline", 1, "alice")
+    registry.set_alias("m", "backup", 5, "alice")
+    page = registry.search_versions("name = 'm'", order_by=["version_number ASC"])
+    assert [v.version for v in page.items] == [1, 2, 3, 4, 5]
+    assert [v.tags for v in page.items] == [{"n": str(n)} for n in range(1, 6)]
+    assert [v.aliases for v in page.items] == [("baseline",), (), (), (), ("backup", "champion")]
 
 
 @pytest.mark.parametrize(

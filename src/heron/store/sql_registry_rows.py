@@ -187,6 +187,9 @@ def version_query() -> Select[Any]:
     )
 
 
+_VERSIONS_PER_LOOKUP = 400
+
+
 def active_version_query(name: str, alias: str | None, version: int | None) -> Select[Any]:
     """The version of active model ``name`` that an alias, a number or (with neither) the
     word latest names, as one query: resolving ``models:/`` URIs is on every load and
@@ -210,22 +213,26 @@ def active_version_query(name: str, alias: str | None, version: int | None) -> S
 
 
 def load_versions(connection: Connection, rows: Sequence[Row[Any]]) -> list[ModelVersion]:
-    keys = {(row.model_id, row.version) for row in rows}
+    keys = sorted({(row.model_id, row.version) for row in rows})
     tags: dict[tuple[int, int], dict[str, str]] = defaultdict(dict)
     aliases: dict[tuple[int, int], list[str]] = defaultdict(list)
-    if keys:
+    # Tags and aliases of exactly these versions, in chunks: two bound parameters a
+    # version, and a search page may hold up to MAX_RESULTS versions (SQLite builds before
+    # 3.32 cap a statement at 999 parameters).
+    for start in range(0, len(keys), _VERSIONS_PER_LOOKUP):
+        chunk = keys[start : start + _VERSIONS_PER_LOOKUP]
         for model_id, version, key, value in connection.execute(
             select(
                 model_version_tags.c.model_id,
                 model_version_tags.c.version,
                 model_version_tags.c.key,
                 model_version_tags.c.value,
-            ).where(tuple_(model_version_tags.c.model_id, model_version_tags.c.version).in_(keys))
+            ).where(tuple_(model_version_tags.c.model_id, model_version_tags.c.version).in_(chunk))
         ):
             tags[(model_id, version)][key] = value
         for model_id, version, alias in connection.execute(
             select(model_aliases.c.model_id, model_aliases.c.version, model_aliases.c.alias)
-            .where(tuple_(model_aliases.c.model_id, model_aliases.c.version).in_(keys))
+            .where(tuple_(model_aliases.c.model_id, model_aliases.c.version).in_(chunk))
             .order_by(model_aliases.c.alias)
         ):
             aliases[(model_id, version)].append(alias)
