@@ -39,21 +39,24 @@ _COUNT = "SELECT count(*) FROM metrics WHERE series_id = ?"
 # concurrently and 0.8-0.9 s one after the other.
 _SQLITE_SCAN = threading.Lock()
 
+
+def _adapt(sql: str, postgres: bool) -> str:
+    """The statement in the driver's parameter style (psycopg takes %s, sqlite3 ?)."""
+    return sql.replace("?", "%s") if postgres else sql
+
+
 Chooser = Callable[[npt.NDArray[np.float64]], Sequence[int]]
 
 
 def count_points(cursor: Any, postgres: bool, run_id: str, key: str) -> int | None:
     """How many points the series holds (0 for a key never logged); None for no run."""
 
-    def adapt(sql: str) -> str:
-        return sql.replace("?", "%s") if postgres else sql
-
-    cursor.execute(adapt(_SERIES), (run_id, key))
+    cursor.execute(_adapt(_SERIES, postgres), (run_id, key))
     found = cursor.fetchone()
     if found is None:
-        cursor.execute(adapt(_RUN), (run_id,))
+        cursor.execute(_adapt(_RUN, postgres), (run_id,))
         return 0 if cursor.fetchone() is not None else None
-    cursor.execute(adapt(_COUNT), (found[0],))
+    cursor.execute(_adapt(_COUNT, postgres), (found[0],))
     return int(cursor.fetchone()[0])
 
 
@@ -63,18 +66,15 @@ def sample_series(
     """The points at the positions ``choose`` picks (ascending) out of the series' values
     (NaN where NaN was logged); and whether the run exists."""
 
-    def adapt(sql: str) -> str:
-        return sql.replace("?", "%s") if postgres else sql
-
-    cursor.execute(adapt(_SERIES), (run_id, key))
+    cursor.execute(_adapt(_SERIES, postgres), (run_id, key))
     found = cursor.fetchone()
     if found is None:
-        cursor.execute(adapt(_RUN), (run_id,))
+        cursor.execute(_adapt(_RUN, postgres), (run_id,))
         return SeriesPage(key, [], [], []), cursor.fetchone() is not None
     value_chunks: list[npt.NDArray[np.float64]] = []
     id_chunks: list[npt.NDArray[np.int64]] = []
     with nullcontext() if postgres else _SQLITE_SCAN:
-        cursor.execute(adapt(_VALUES), (found[0],))
+        cursor.execute(_adapt(_VALUES, postgres), (found[0],))
         while rows := cursor.fetchmany(_CHUNK):
             # A NaN is stored as NULL (with is_nan set); numpy reads None as NaN.
             value_chunks.append(np.array([row[0] for row in rows], np.float64))
