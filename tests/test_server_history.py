@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 from collections.abc import Iterator
@@ -130,3 +131,41 @@ def test_minmax_indices_ignores_nan_unless_a_bucket_is_all_nan() -> None:
     all_nan_bucket = minmax_indices(values, 10)
     assert any(math.isnan(values[i]) for i in all_nan_bucket[1:-1])
     assert minmax_indices(np.arange(5, dtype=np.float64), 5) == [0, 1, 2, 3, 4]
+
+
+def _minmax_by_bucket_loop(values: np.ndarray, max_points: int) -> list[int]:
+    """The plain definition, one bucket at a time (what minmax_indices computes at once)."""
+    count = len(values)
+    if count <= max_points:
+        return list(range(count))
+    buckets = (max_points - 2) // 2
+    if buckets == 0:
+        return [0, count - 1]
+    lows = np.where(np.isnan(values), np.inf, values)
+    highs = np.where(np.isnan(values), -np.inf, values)
+    edges = np.linspace(1, count - 1, buckets + 1).astype(np.int64).tolist()
+    keep = [0]
+    for start, stop in itertools.pairwise(edges):
+        low = start + int(np.argmin(lows[start:stop]))
+        high = start + int(np.argmax(highs[start:stop]))
+        keep.extend(sorted({low, high}))
+    return [*keep, count - 1]
+
+
+def test_minmax_indices_equals_the_bucket_by_bucket_definition() -> None:
+    """Ties (first occurrence wins), NaN runs, infinities, -0.0 beside 0.0, flat buckets."""
+    rng = np.random.default_rng(7)
+    for trial in range(300):
+        count = int(rng.integers(3, 5_000))
+        kind = trial % 4
+        if kind == 0:
+            values = rng.normal(size=count)
+        elif kind == 1:
+            values = rng.integers(-2, 3, size=count).astype(np.float64)  # many ties
+        elif kind == 2:
+            values = rng.choice([np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0], size=count)
+        else:
+            values = np.full(count, 3.0)
+            values[rng.integers(0, count, size=count // 3)] = np.nan
+        max_points = int(rng.integers(2, 600))
+        assert minmax_indices(values, max_points) == _minmax_by_bucket_loop(values, max_points)

@@ -103,6 +103,46 @@ def test_downsampled_history_equals_choosing_from_the_full_history(
         service.get_metric_history_downsampled("0" * 32, "m", 10)
 
 
+def test_downsampling_a_series_that_starts_with_thousands_of_nan(
+    service: TrackingService,
+) -> None:
+    """SQLite's column reader infers a column's type from its first rows: a series whose
+    first few thousand points are NaN (stored as NULL) must still read as numbers."""
+    run = service.create_run(service.create_experiment("nan-first").id)
+    values = [math.nan] * 3_000 + [float(s) for s in range(2_000)] + [1e308, -math.inf]
+    service.log_batch(run.id, metrics=[Metric("m", v, 1, s) for s, v in enumerate(values)])
+
+    sampled = service.get_metric_history_downsampled(run.id, "m", 100)
+    chosen = minmax_indices(np.array(values, np.float64), 100)
+    assert [p.step for p in sampled] == chosen
+    assert [repr(p.value) for p in sampled] == [repr(values[i]) for i in chosen]
+    assert {1e308, -math.inf} <= {p.value for p in sampled}
+
+
+def test_downsampling_goes_on_after_a_reader_process_is_killed(tmp_path: Path) -> None:
+    """SQLite's long scans run in helper processes (heron.store.sqlite_columns); one
+    killed (say by the out-of-memory killer) is replaced on the next read."""
+    store = SqlTrackingStore(f"sqlite:///{tmp_path / 'heron.db'}")
+    try:
+        service = TrackingService(store, str(tmp_path / "artifacts"))
+        run = service.create_run(service.create_experiment("killed").id)
+        service.log_batch(run.id, metrics=[Metric("m", float(s % 5), 1, s) for s in range(300)])
+        assert len(service.get_metric_history_downsampled(run.id, "m", 50)) > 2
+        # The pool's own record of its processes: they are the forkserver's children.
+        pool = store._columns._pool
+        assert pool is not None
+        for process in list(pool._processes.values()):
+            process.kill()
+        service.log_metric(run.id, "m", 9.0, step=300)
+        again = service.get_metric_history_downsampled(run.id, "m", 50)
+        full = service.get_metric_history(run.id, "m", max_results=1_000).items
+        chosen = minmax_indices(np.array([p.value for p in full], np.float64), 50)
+        assert again == [full[i] for i in chosen]
+        assert again[-1].value == 9.0
+    finally:
+        store.close()
+
+
 def test_downsampled_history_is_reused_until_the_series_grows(service: TrackingService) -> None:
     run = service.create_run(service.create_experiment("cached").id)
     service.log_batch(run.id, metrics=[Metric("m", float(s % 7), 1_000, s) for s in range(500)])

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from itertools import pairwise
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -41,16 +40,31 @@ def minmax_indices(values: npt.NDArray[np.float64], max_points: int) -> list[int
     nan = np.isnan(values)
     lows = np.where(nan, np.inf, values)
     highs = np.where(nan, -np.inf, values)
+    # Buckets of the inner points (count > max_points puts at least two in each). Each
+    # keeps the first occurrence of its minimum and of its maximum, as argmin and argmax
+    # would; done for all buckets at once, where a loop of argmin calls per bucket took
+    # several times longer on a 100,000-point series.
     edges = np.linspace(1, count - 1, buckets + 1).astype(np.int64)
-    keep = [0]
-    for start, stop in pairwise(edges.tolist()):
-        if stop <= start:
-            continue
-        low = start + int(np.argmin(lows[start:stop]))
-        high = start + int(np.argmax(highs[start:stop]))
-        keep.extend(sorted({low, high}))
-    keep.append(count - 1)
-    return keep
+    starts, sizes = edges[:-1], np.diff(edges)
+    low = _first_in_bucket(lows, np.minimum.reduceat(lows[:-1], starts), starts, sizes)
+    high = _first_in_bucket(highs, np.maximum.reduceat(highs[:-1], starts), starts, sizes)
+    inner = np.stack([np.minimum(low, high), np.maximum(low, high)], axis=1).ravel()
+    # A bucket whose minimum and maximum are the same point keeps it once.
+    inner = inner[np.concatenate([[True], inner[1:] != inner[:-1]])]
+    return [0, *inner.tolist(), count - 1]
+
+
+def _first_in_bucket(
+    values: npt.NDArray[np.float64],
+    extremes: npt.NDArray[np.float64],
+    starts: npt.NDArray[np.int64],
+    sizes: npt.NDArray[np.int64],
+) -> npt.NDArray[np.int64]:
+    """Per bucket (``starts``, ``sizes`` over the inner points 1..n-2), the first index
+    whose value equals the bucket's extreme; every bucket holds its own extreme."""
+    hits = np.flatnonzero(values[1:-1] == np.repeat(extremes, sizes)) + 1
+    found: npt.NDArray[np.int64] = hits[np.searchsorted(hits, starts)]
+    return found
 
 
 class DownsampleCache:

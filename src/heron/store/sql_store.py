@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import orjson
 from sqlalchemy import Connection, case, event, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from heron.entities import (
@@ -60,6 +61,7 @@ from heron.store.sql_search import (
     query_fingerprint,
     split_order_metric_filters,
 )
+from heron.store.sqlite_columns import SqliteColumnReader
 
 T = TypeVar("T")
 
@@ -99,6 +101,9 @@ class SqlTrackingStore(TrackingStore):
             if self.dialect == "sqlite"
             else None
         )
+        # Long column scans (charts' downsampling) bypass sqlite3 (see sqlite_columns).
+        database = make_url(uri).database if self.dialect == "sqlite" else None
+        self._columns = SqliteColumnReader(database) if database else None
 
     def _ensure_schema(self, upgrade: bool) -> None:
         current = migrate.current_revision(self._engines.writer)
@@ -118,7 +123,15 @@ class SqlTrackingStore(TrackingStore):
         """The database connections, shared with the registry store of the same database."""
         return self._engines
 
+    def warm_up(self) -> None:
+        """Start, in the background, what a server's first requests would wait for: the
+        helper processes that read long SQLite scans (sqlite_columns)."""
+        if self._columns is not None:
+            self._columns.start()
+
     def close(self) -> None:
+        if self._columns is not None:
+            self._columns.close()
         self._engines.dispose()
 
     # -- experiments -------------------------------------------------------------------
@@ -553,7 +566,7 @@ class SqlTrackingStore(TrackingStore):
 
     def sample_metric_history(self, run_id: str, key: str, choose: Chooser) -> SeriesPage:
         page, run_exists = self._on_raw_cursor(
-            lambda cursor, postgres: sample_series(cursor, postgres, run_id, key, choose)
+            lambda cursor, _postgres: sample_series(cursor, self._columns, run_id, key, choose)
         )
         if not run_exists:
             raise NotFound(f"no run with id {run_id!r}")
