@@ -72,6 +72,15 @@ def test_experiment_stats_count_runs_in_one_query(
     assert by_id[idle.id].last_activity == service.get_experiment(idle.id).last_update_time
 
 
+def _sampling_paths(service: TrackingService) -> Iterator[str]:
+    """Each way the store can read a series for sampling: the cursor's; and on SQLite,
+    the helper processes a server starts (heron.store.sqlite_columns)."""
+    yield "cursor"
+    if service.store.dialect == "sqlite":
+        service.store.start_column_readers()
+        yield "helper processes"
+
+
 def test_downsampled_history_equals_choosing_from_the_full_history(
     service: TrackingService,
 ) -> None:
@@ -92,12 +101,15 @@ def test_downsampled_history_equals_choosing_from_the_full_history(
     full = service.get_metric_history(run.id, "m", max_results=50_000).items
     chosen = minmax_indices(np.array([p.value for p in full], np.float64), 1_400)
     assert len(chosen) > 1_000
-    sampled = service.get_metric_history_downsampled(run.id, "m", 1_400)
     expected = [full[i] for i in chosen]
-    assert [(p.step, p.timestamp) for p in sampled] == [(p.step, p.timestamp) for p in expected]
-    assert [repr(p.value) for p in sampled] == [repr(p.value) for p in expected]
-    assert any(math.isnan(p.value) for p in sampled)
-    assert math.inf in [p.value for p in sampled]
+    for _path in _sampling_paths(service):
+        sampled = service.store.sample_metric_history(
+            run.id, "m", lambda values: minmax_indices(values, 1_400)
+        ).metrics()
+        assert [(p.step, p.timestamp) for p in sampled] == [(p.step, p.timestamp) for p in expected]
+        assert [repr(p.value) for p in sampled] == [repr(p.value) for p in expected]
+        assert any(math.isnan(p.value) for p in sampled)
+        assert math.inf in [p.value for p in sampled]
     assert service.get_metric_history_downsampled(run.id, "never", 10) == []
     with pytest.raises(NotFound):
         service.get_metric_history_downsampled("0" * 32, "m", 10)
@@ -112,11 +124,14 @@ def test_downsampling_a_series_that_starts_with_thousands_of_nan(
     values = [math.nan] * 3_000 + [float(s) for s in range(2_000)] + [1e308, -math.inf]
     service.log_batch(run.id, metrics=[Metric("m", v, 1, s) for s, v in enumerate(values)])
 
-    sampled = service.get_metric_history_downsampled(run.id, "m", 100)
     chosen = minmax_indices(np.array(values, np.float64), 100)
-    assert [p.step for p in sampled] == chosen
-    assert [repr(p.value) for p in sampled] == [repr(values[i]) for i in chosen]
-    assert {1e308, -math.inf} <= {p.value for p in sampled}
+    for _path in _sampling_paths(service):
+        sampled = service.store.sample_metric_history(
+            run.id, "m", lambda values: minmax_indices(values, 100)
+        ).metrics()
+        assert [p.step for p in sampled] == chosen
+        assert [repr(p.value) for p in sampled] == [repr(values[i]) for i in chosen]
+        assert {1e308, -math.inf} <= {p.value for p in sampled}
 
 
 def test_downsampling_goes_on_after_a_reader_process_is_killed(tmp_path: Path) -> None:
@@ -127,12 +142,12 @@ def test_downsampling_goes_on_after_a_reader_process_is_killed(tmp_path: Path) -
         service = TrackingService(store, str(tmp_path / "artifacts"))
         run = service.create_run(service.create_experiment("killed").id)
         service.log_batch(run.id, metrics=[Metric("m", float(s % 5), 1, s) for s in range(300)])
+        store.start_column_readers()
         assert len(service.get_metric_history_downsampled(run.id, "m", 50)) > 2
-        # The pool's own record of its processes: they are the forkserver's children.
-        pool = store._columns._pool
-        assert pool is not None
-        for process in list(pool._processes.values()):
-            process.kill()
+        reader = store._columns
+        assert reader is not None
+        for helper in reader._idle:
+            helper.process.kill()
         service.log_metric(run.id, "m", 9.0, step=300)
         again = service.get_metric_history_downsampled(run.id, "m", 50)
         full = service.get_metric_history(run.id, "m", max_results=1_000).items

@@ -68,11 +68,13 @@ class HeronApp(FastAPI):
         return self.openapi_schema
 
 
-def create_app(settings: ServerSettings) -> FastAPI:
+def create_app(settings: ServerSettings, *, prestart_readers: bool = False) -> FastAPI:
     """A tracking server app on the store and artifact root of ``settings``.
 
     The store is opened here, so a wrong URI or an outdated schema fails at start-up,
-    not on the first request; it is closed when the app shuts down.
+    not on the first request; it is closed when the app shuts down. On SQLite, long
+    scans go to helper processes (heron.store.sqlite_columns), started by the first
+    chart or, with ``prestart_readers`` (``heron server``), when the app starts.
     """
     store = SqlTrackingStore(settings.backend_store_uri)
     service = TrackingService(store, settings.default_artifact_root)
@@ -80,7 +82,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        store.warm_up()
+        store.start_column_readers(prestart=prestart_readers)
         try:
             yield
         finally:
@@ -127,4 +129,4 @@ def create_app(settings: ServerSettings) -> FastAPI:
 
 def create_app_from_environment() -> FastAPI:
     """The app for ``uvicorn --factory``: settings from HERON_SERVER_* variables."""
-    return create_app(ServerSettings.from_environment())
+    return create_app(ServerSettings.from_environment(), prestart_readers=True)

@@ -1,19 +1,21 @@
 """Reading a chosen few points of a long metric history (charts' downsampling).
 
-On SQLite, one read: a helper process returns the whole series in step order as numpy
-columns, read by the ADBC driver in C (heron.store.sqlite_columns has the measurement and
-why it is another process), and the chosen points are taken from them. On PostgreSQL,
-two reads: the values and point ids in step order, fetched in chunks into numpy so that
-a series of millions of points never sits in memory as Python objects, then the chosen
-points' full rows by primary key. Reading every full row as pages (the paged history
-route's path) took 110-150 ms on a 100,000-point SQLite series, most of it building
-Python tuples and lists for rows that the chart then drops.
+On the cursor's path, two reads: the values and point ids in step order, fetched in
+chunks into numpy so that a series of millions of points never sits in memory as Python
+objects, then the chosen points' full rows by primary key. A server on SQLite reads the
+whole series in one statement in helper processes instead, as numpy columns built in C by
+the ADBC driver (heron.store.sqlite_columns has the measurement and why they are other
+processes), and takes the chosen points from them. Reading every full row as pages (the
+paged history route's path) took 110-150 ms on a 100,000-point SQLite series, most of it
+building Python tuples and lists for rows that the chart then drops.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
@@ -38,6 +40,12 @@ _POINTS = "SELECT step, timestamp, value, is_nan, id FROM metrics WHERE id "
 
 _COUNT = "SELECT count(*) FROM metrics WHERE series_id = ?"
 
+# One SQLite scan at a time per process on the cursor's path. The sqlite3 module lets go
+# of the GIL around every row it steps, so scans on several threads (a chart asks for ten
+# series at once) hand the GIL back and forth per row: ten 100,000-point series took
+# 1.7-2.0 s read concurrently and 0.8-0.9 s one after the other.
+_SQLITE_SCAN = threading.Lock()
+
 
 def _adapt(sql: str, postgres: bool) -> str:
     """The statement in the driver's parameter style (psycopg takes %s, sqlite3 ?)."""
@@ -59,27 +67,34 @@ def count_points(cursor: Any, postgres: bool, run_id: str, key: str) -> int | No
     return int(cursor.fetchone()[0])
 
 
-def _postgres_values(
-    cursor: Any, series_id: int
+def _values_and_ids(
+    cursor: Any, postgres: bool, series_id: int
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
     value_chunks: list[npt.NDArray[np.float64]] = [np.empty(0, np.float64)]
     id_chunks: list[npt.NDArray[np.int64]] = [np.empty(0, np.int64)]
-    cursor.execute(_adapt(_VALUES, True), (series_id,))
-    while rows := cursor.fetchmany(_CHUNK):
-        # A NaN is stored as NULL (with is_nan set); numpy reads None as NaN.
-        value_chunks.append(np.array([row[0] for row in rows], np.float64))
-        id_chunks.append(np.array([row[1] for row in rows], np.int64))
+    with nullcontext() if postgres else _SQLITE_SCAN:
+        cursor.execute(_adapt(_VALUES, postgres), (series_id,))
+        while rows := cursor.fetchmany(_CHUNK):
+            # A NaN is stored as NULL (with is_nan set); numpy reads None as NaN.
+            value_chunks.append(np.array([row[0] for row in rows], np.float64))
+            id_chunks.append(np.array([row[1] for row in rows], np.int64))
     return np.concatenate(value_chunks), np.concatenate(id_chunks)
 
 
-def _postgres_points(cursor: Any, key: str, series_id: int, choose: Chooser) -> SeriesPage:
-    values, all_ids = _postgres_values(cursor, series_id)
+def _points_by_id(
+    cursor: Any, postgres: bool, key: str, series_id: int, choose: Chooser
+) -> SeriesPage:
+    values, all_ids = _values_and_ids(cursor, postgres, series_id)
     if not len(values):
         return SeriesPage(key, [], [], [])
     wanted = all_ids[np.asarray(choose(values), np.int64)].tolist()
     points: list[tuple[int, int, float | None, bool, int]] = []
     for start in range(0, len(wanted), _IDS_PER_LOOKUP):
-        cursor.execute(_POINTS + "= ANY(%s)", (wanted[start : start + _IDS_PER_LOOKUP],))
+        chunk = wanted[start : start + _IDS_PER_LOOKUP]
+        if postgres:
+            cursor.execute(_POINTS + "= ANY(%s)", (chunk,))
+        else:
+            cursor.execute(_POINTS + f"IN ({', '.join('?' * len(chunk))})", chunk)
         points.extend(cursor.fetchall())
     position = {point_id: index for index, point_id in enumerate(wanted)}
     points.sort(key=lambda point: position[point[4]])
@@ -91,7 +106,7 @@ def _postgres_points(cursor: Any, key: str, series_id: int, choose: Chooser) -> 
     )
 
 
-def _sqlite_points(
+def _points_from_columns(
     columns: SqliteColumnReader, key: str, series_id: int, choose: Chooser
 ) -> SeriesPage:
     values, is_null, steps, timestamps = columns.read(_SQLITE_POINTS, (series_id,))
@@ -109,20 +124,20 @@ def _sqlite_points(
 
 def sample_series(
     cursor: Any,
-    columns: SqliteColumnReader | None,
+    postgres: bool,
     run_id: str,
     key: str,
     choose: Chooser,
+    columns: SqliteColumnReader | None = None,
 ) -> tuple[SeriesPage, bool]:
     """The points at the positions ``choose`` picks (ascending) out of the series' values
-    (NaN where NaN was logged); and whether the run exists. ``columns`` reads SQLite's
-    series; None means the cursor is PostgreSQL's."""
-    postgres = columns is None
+    (NaN where NaN was logged); and whether the run exists. ``columns``, on SQLite, reads
+    the series in helper processes; without it the cursor reads it."""
     cursor.execute(_adapt(_SERIES, postgres), (run_id, key))
     found = cursor.fetchone()
     if found is None:
         cursor.execute(_adapt(_RUN, postgres), (run_id,))
         return SeriesPage(key, [], [], []), cursor.fetchone() is not None
-    if columns is None:
-        return _postgres_points(cursor, key, found[0], choose), True
-    return _sqlite_points(columns, key, found[0], choose), True
+    if columns is not None:
+        return _points_from_columns(columns, key, found[0], choose), True
+    return _points_by_id(cursor, postgres, key, found[0], choose), True

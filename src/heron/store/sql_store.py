@@ -101,9 +101,8 @@ class SqlTrackingStore(TrackingStore):
             if self.dialect == "sqlite"
             else None
         )
-        # Long column scans (charts' downsampling) bypass sqlite3 (see sqlite_columns).
-        database = make_url(uri).database if self.dialect == "sqlite" else None
-        self._columns = SqliteColumnReader(database) if database else None
+        # Long SQLite scans in helper processes: servers only (start_column_readers).
+        self._columns: SqliteColumnReader | None = None
 
     def _ensure_schema(self, upgrade: bool) -> None:
         current = migrate.current_revision(self._engines.writer)
@@ -123,10 +122,14 @@ class SqlTrackingStore(TrackingStore):
         """The database connections, shared with the registry store of the same database."""
         return self._engines
 
-    def warm_up(self) -> None:
-        """Start, in the background, what a server's first requests would wait for: the
-        helper processes that read long SQLite scans (sqlite_columns)."""
-        if self._columns is not None:
+    def start_column_readers(self, *, prestart: bool = False) -> None:
+        """On SQLite, read long scans (charts' downsampling) in helper processes from now
+        on (heron.store.sqlite_columns); they start on the first such read, or now with
+        ``prestart`` (they take about half a second to import)."""
+        database = make_url(self.uri).database  # never in-memory: create_engines refuses it
+        if self.dialect == "sqlite" and database and self._columns is None:
+            self._columns = SqliteColumnReader(database)
+        if prestart and self._columns is not None:
             self._columns.start()
 
     def close(self) -> None:
@@ -566,7 +569,9 @@ class SqlTrackingStore(TrackingStore):
 
     def sample_metric_history(self, run_id: str, key: str, choose: Chooser) -> SeriesPage:
         page, run_exists = self._on_raw_cursor(
-            lambda cursor, _postgres: sample_series(cursor, self._columns, run_id, key, choose)
+            lambda cursor, postgres: sample_series(
+                cursor, postgres, run_id, key, choose, self._columns
+            )
         )
         if not run_exists:
             raise NotFound(f"no run with id {run_id!r}")

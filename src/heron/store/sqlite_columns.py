@@ -9,38 +9,78 @@ statement and builds Arrow arrays in C: 20 ms for the same series.
 The driver carries its own copy of SQLite, and two copies of SQLite must never open one
 database file in the same process: POSIX locks are per process, so neither copy sees
 the other's locks, and one copy resetting the WAL index under the other's readers
-crashed the server with SIGBUS in a test (https://www.sqlite.org/howtocorrupt.html,
-section 2.2). So the driver runs only in helper processes, which open the file as
-read-only WAL readers like any other process, and send the columns back as numpy
-arrays (3 MB for 100,000 points, a few ms through the pipe). Two helpers read two
-series at once on two cores: ten series took 0.33 s in the server instead of 1.1 s.
+crashed the server with SIGBUS in a trial (https://www.sqlite.org/howtocorrupt.html,
+section 2.2). So the driver runs only in helper processes (sqlite_column_worker),
+which open the file read-only like any other WAL reader and send the columns back as
+numpy arrays (3 MB for 100,000 points, a few ms through a pipe). Plain subprocesses,
+not multiprocessing, which imports the parent's main module again in each child and so
+would run an unguarded script twice. Two helpers read two series at once on two cores:
+ten series took 0.33 s in the server.
 """
 
 from __future__ import annotations
 
-import multiprocessing
+import contextlib
+import subprocess
+import sys
 import threading
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from urllib.parse import quote
 
-import numpy as np
 import numpy.typing as npt
 
-# Wait for a writer's lock as the store's own connections do (engine._tune_sqlite).
-_BUSY_TIMEOUT_MS = 30_000
-# Helper processes per store: one per core on the 2-core machines Heron targets first.
+from heron.store import sqlite_column_worker
+from heron.store.sqlite_column_worker import receive, send
+
+# Reads at once, each in its own helper: one per core on the 2-core machines Heron
+# targets first.
 _HELPERS = 2
 
 Columns = list[npt.NDArray[Any]]
 
 
+class HelperFailed(RuntimeError):
+    """A helper process died or answered nonsense (it is replaced on the next read)."""
+
+
+class _Helper:
+    def __init__(self) -> None:
+        # The worker's file run as a script, not ``-m``: importing the heron package
+        # (the client, the models) would double the helper's start-up.
+        self.process = subprocess.Popen(
+            [sys.executable, sqlite_column_worker.__file__],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        assert self.process.stdin is not None
+        assert self.process.stdout is not None
+        self._requests: IO[bytes] = self.process.stdin
+        self._answers: IO[bytes] = self.process.stdout
+
+    def ask(self, request: tuple[str, str, tuple[Any, ...]]) -> Any:
+        try:
+            send(self._requests, request)
+            answer = receive(self._answers)
+        except OSError as error:
+            raise HelperFailed(f"column reader process failed: {error}") from None
+        if answer is None:
+            raise HelperFailed(f"column reader process exited ({self.process.poll()})")
+        return answer
+
+    def stop(self) -> None:
+        # It only reads, through a read-only connection: nothing to finish first.
+        self.process.kill()
+        self.process.wait()
+        for stream in (self._requests, self._answers):
+            with contextlib.suppress(OSError):
+                stream.close()
+
+
 class SqliteColumnReader:
-    """Runs read-only statements on ``database`` in helper processes (started on first
-    use) and returns each result column as a numpy array.
+    """Runs read-only statements on ``database`` in helper processes and returns each
+    result column as a numpy array.
 
     The driver infers each column's type from the first rows it reads and fails if a
     later row has another type (say a NULL first, then a REAL), so statements must give
@@ -50,85 +90,53 @@ class SqliteColumnReader:
     def __init__(self, database: str) -> None:
         self._uri = f"file:{quote(str(Path(database).resolve()))}?mode=ro"
         self._lock = threading.Lock()
-        self._pool: ProcessPoolExecutor | None = None
+        self._slots = threading.BoundedSemaphore(_HELPERS)
+        self._idle: list[_Helper] = []
         self._closed = False
 
     def start(self) -> None:
-        """Start the helper processes now, without waiting for them: a server calls this
-        at start-up so that its first chart does not wait for them to import."""
-        pool = self._executor()
-        for _ in range(_HELPERS):
-            pool.submit(_warm_up)
+        """Start the helpers now: they take about half a second to import, which a
+        server's first chart should not wait for."""
+        with self._lock:
+            while len(self._idle) < _HELPERS:
+                self._idle.append(_Helper())
 
     def read(self, sql: str, parameters: Sequence[Any]) -> Columns:
-        pool = self._executor()
-        arguments = (self._uri, sql, tuple(parameters))
-        try:
-            return pool.submit(_read_columns, *arguments).result()
-        except BrokenProcessPool:
-            # A helper died (killed, out of memory): start new ones and try once more.
-            self._discard(pool)
-            return self._executor().submit(_read_columns, *arguments).result()
+        request = (self._uri, sql, tuple(parameters))
+        with self._slots:
+            helper = self._take()
+            try:
+                answer = helper.ask(request)
+            except HelperFailed:
+                # Killed (say by the out-of-memory killer): once more on a new helper.
+                helper.stop()
+                helper = _Helper()
+                answer = helper.ask(request)
+            self._give_back(helper)
+        status, value = answer
+        if status != "ok":
+            raise RuntimeError(f"reading SQLite columns failed: {value}")
+        columns: Columns = value
+        return columns
 
     def close(self) -> None:
         with self._lock:
             self._closed = True
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+            idle, self._idle = self._idle, []
+        for helper in idle:
+            helper.stop()
 
-    def _executor(self) -> ProcessPoolExecutor:
+    def _take(self) -> _Helper:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the store is closed")
-            if self._pool is None:
-                # Not fork: the server has threads, and a forked child would inherit the
-                # parent's open SQLite connections. Helpers fork from a fresh server
-                # process that has imported this module (once per process, ~0.5 s).
-                context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload([__name__])
-                self._pool = ProcessPoolExecutor(_HELPERS, mp_context=context)
-            return self._pool
+            if self._idle:
+                return self._idle.pop()
+        return _Helper()
 
-    def _discard(self, pool: ProcessPoolExecutor) -> None:
+    def _give_back(self, helper: _Helper) -> None:
         with self._lock:
-            if self._pool is pool:
-                self._pool = None
-        pool.shutdown(wait=False, cancel_futures=True)
-
-
-# -- in the helper processes ----------------------------------------------------------
-
-_connections: dict[str, Any] = {}
-
-
-def _warm_up() -> None:
-    import adbc_driver_sqlite.dbapi  # noqa: F401
-
-
-def _read_columns(uri: str, sql: str, parameters: tuple[Any, ...]) -> Columns:
-    connection = _connections.get(uri)
-    if connection is None:
-        connection = _connections[uri] = _connect(uri)
-    cursor = connection.cursor()
-    try:
-        cursor.execute(sql, parameters)
-        table = cursor.fetch_arrow_table()
-    finally:
-        cursor.close()
-    return [np.asarray(column.to_numpy()) for column in table.columns]
-
-
-def _connect(uri: str) -> Any:
-    import adbc_driver_sqlite.dbapi as adbc  # only ever imported in a helper process
-
-    # Autocommit: each read sees what was committed before it (a DB-API transaction
-    # left open would keep the first read's snapshot for the connection's lifetime).
-    connection = adbc.connect(uri, autocommit=True)
-    cursor = connection.cursor()
-    try:
-        cursor.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-        cursor.fetchall()
-    finally:
-        cursor.close()
-    return connection
+            if not self._closed:
+                self._idle.append(helper)
+                return
+        helper.stop()
