@@ -157,6 +157,43 @@ def test_resolving_a_uri_is_one_lookup_and_agrees_with_the_full_read(
         registry.resolve("models:/m@champion")
 
 
+def test_registering_a_version_of_a_known_model_takes_few_statements_and_reads_back_equal(
+    registry: RegistryService, service: TrackingService, store: SqlTrackingStore, tmp_path: Path
+) -> None:
+    """The MLflow route has just read the model; registering then looks the run up once
+    (its artifact folder) and returns the version as written, which must be what a read
+    returns. On PostgreSQL each statement and each pooled connection is a round trip: a
+    registration took 24 statements on 7 connections (28 ms) before."""
+    run_id = run_with_model(service, tmp_path)
+    model = registry.create_model("fast", "alice")
+    statements: list[str] = []
+    checkouts: list[object] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    def checkout(*args: object) -> None:
+        checkouts.append(args)
+
+    engines = {store.engines.reader, store.engines.writer}
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", count)
+        event.listen(engine.pool, "checkout", checkout)
+    try:
+        created = registry.register_model(
+            f"runs:/{run_id}/model", "fast", "bob", tags={"team": "risk"}, model=model
+        )
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", count)
+            event.remove(engine.pool, "checkout", checkout)
+    assert len(statements) <= 10, statements
+    assert len(checkouts) <= 2
+    assert created == registry.get_version("fast", 1)
+    assert created.tags == {"team": "risk"}
+    assert created.created_by == "bob"
+
+
 def test_a_page_of_versions_keeps_each_versions_own_tags_and_aliases(
     registry: RegistryService,
     service: TrackingService,

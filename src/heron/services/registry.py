@@ -13,7 +13,7 @@ from typing import Protocol
 
 import yaml
 
-from heron.artifacts.base import clean_artifact_path
+from heron.artifacts.base import ArtifactRepository, clean_artifact_path
 from heron.entities import LifecycleStage, Page
 from heron.entities.logged_model import LoggedModel
 from heron.entities.model_uri import (
@@ -207,8 +207,12 @@ class RegistryService:
         run_id: str | None = None,
         description: str | None = None,
         tags: Mapping[str, object] | None = None,
+        model: RegisteredModel | None = None,
     ) -> ModelVersion:
-        """A new version of model ``name`` (created if needed) from a run's model folder."""
+        """A new version of model ``name`` (created if needed) from a run's model folder.
+
+        ``model``: the model named ``name``, if the caller has just read it (each lookup
+        is a database round trip or more)."""
         name = validate_model_name(name)
         description = validate_description(description)
         clean_tags = _clean_tags(tags)
@@ -217,16 +221,19 @@ class RegistryService:
         if logged is not None:
             version_run_id, path, signature = logged.source_run_id or run_id, "", ""
         else:
-            version_run_id, path = self._resolve_source(source, run_id)
-            self._require_model_files(version_run_id, path)
-            signature = self._signature_summary(version_run_id, path)
-        try:
-            model = self.store.get_model(name)
-        except NotFound:
+            version_run_id, root, path = self._resolve_source(source, run_id)
+            # One artifact store for both reads: the run's folder is looked up once.
+            artifacts = self.tracking.artifacts_at(root)
+            self._require_model_files(artifacts, version_run_id, path)
+            signature = self._signature_summary(artifacts, path)
+        if model is None or model.name != name:
             try:
-                model = self.store.create_model(name, "", {}, self._change(actor))
-            except AlreadyExists:
-                model = self.store.get_model(name)  # created concurrently: use it
+                model = self.store.get_model(name)
+            except NotFound:
+                try:
+                    model = self.store.create_model(name, "", {}, self._change(actor))
+                except AlreadyExists:
+                    model = self.store.get_model(name)  # created concurrently: use it
         if model.lifecycle_stage is LifecycleStage.DELETED:
             raise InvalidArgument(f"registered model {name!r} is deleted: restore it first")
         new = NewVersion(
@@ -263,8 +270,9 @@ class RegistryService:
             )
         return logged
 
-    def _resolve_source(self, source: str, run_id: str | None) -> tuple[str, str]:
-        """(run id, path in its artifacts) of a source, refusing anything outside the run."""
+    def _resolve_source(self, source: str, run_id: str | None) -> tuple[str, str, str]:
+        """(run id, the run's artifact root, path in its artifacts) of a source, refusing
+        anything outside the run."""
         if not isinstance(source, str) or not source:
             raise InvalidArgument("a model version needs a source, e.g. runs:/<run_id>/model")
         refuse_encoded_separators(source)
@@ -274,29 +282,28 @@ class RegistryService:
                 raise InvalidArgument(
                     f"source {source!r} names run {reference.run_id}, not run_id {run_id}"
                 )
-            run = self.tracking.get_run(reference.run_id)
-            return run.id, _clean_model_path(reference.path, source)
+            root = self.tracking.run_artifact_root(reference.run_id)
+            return reference.run_id, root, _clean_model_path(reference.path, source)
         if run_id is None:
             raise InvalidArgument(
                 f"source {source!r} is not a runs:/ URI: give the run_id it belongs to, or "
                 "register runs:/<run_id>/<path>; Heron registers models from runs' artifacts"
             )
-        run = self.tracking.get_run(run_id)
-        root = run.artifact_uri.rstrip("/")
+        artifact_root = self.tracking.run_artifact_root(run_id)
+        root = artifact_root.rstrip("/")
         if source.rstrip("/") == root:
-            return run.id, ""
+            return run_id, artifact_root, ""
         if not source.startswith(root + "/"):
             raise InvalidArgument(
                 f"source {source!r} is outside the artifacts of run {run_id} ({root}); "
                 f"register a model logged to that run, e.g. runs:/{run_id}/model"
             )
-        return run.id, _clean_model_path(source[len(root) + 1 :], source)
+        return run_id, artifact_root, _clean_model_path(source[len(root) + 1 :], source)
 
-    def _require_model_files(self, run_id: str, path: str) -> None:
+    @staticmethod
+    def _require_model_files(artifacts: ArtifactRepository, run_id: str, path: str) -> None:
         try:
-            names = {
-                info.path.rsplit("/", 1)[-1] for info in self.tracking.list_artifacts(run_id, path)
-            }
+            names = {info.path.rsplit("/", 1)[-1] for info in artifacts.list(path)}
         except NotFound:
             names = set()
         if not names.intersection(MODEL_MANIFESTS):
@@ -307,10 +314,11 @@ class RegistryService:
                 f"runs:/{run_id}/model"
             )
 
-    def _signature_summary(self, run_id: str, path: str) -> str:
+    @staticmethod
+    def _signature_summary(artifacts: ArtifactRepository, path: str) -> str:
         manifest = f"{path}/heron-model.yaml" if path else "heron-model.yaml"
         try:
-            with self.tracking.open_artifact(run_id, manifest) as stream:
+            with artifacts.open_read(manifest) as stream:
                 content = yaml.load(stream.read(1_000_000), Loader=_YAML_LOADER)
         except (HeronError, OSError, yaml.YAMLError):
             return ""

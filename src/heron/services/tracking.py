@@ -371,6 +371,16 @@ class TrackingService:
     def _repository(self, run_id: str) -> ArtifactRepository:
         return self._repository_for(self.store.get_artifact_uri(run_id))
 
+    def run_artifact_root(self, run_id: str) -> str:
+        """Where run ``run_id`` keeps its artifacts (one column read; NotFound if no run)."""
+        return self.store.get_artifact_uri(run_id)
+
+    def artifacts_at(self, artifact_root: str) -> ArtifactRepository:
+        """The artifact store under ``artifact_root`` (a run's, from ``run_artifact_root``),
+        for a caller that reads several files of one run without looking the run up
+        again for each."""
+        return self._repository_for(artifact_root)
+
     def log_artifact(self, run_id: str, local_path: Path, artifact_path: str | None = None) -> None:
         """Upload a file or a directory (its contents go under ``artifact_path``)."""
         destination = clean_artifact_path(artifact_path)

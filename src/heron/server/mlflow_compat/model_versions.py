@@ -68,7 +68,7 @@ def create_model_version(
 ) -> Response:
     # MLflow's server registers versions of existing models only (register_model creates
     # the model first); Heron's register_model would create it.
-    active_model(registry, body.name)
+    model = active_model(registry, body.name)
     version = registry.register_model(
         _source(body, uris, logged_models),
         body.name,
@@ -76,6 +76,7 @@ def create_model_version(
         run_id=body.run_id or None,
         description=body.description,
         tags={tag.key: tag.value for tag in body.tags},
+        model=model,
     )
     return _one(version, uris)
 
