@@ -92,7 +92,6 @@ class SqliteColumnReader:
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(_HELPERS)
         self._idle: list[_Helper] = []
-        self._closed = False
 
     def start(self) -> None:
         """Start the helpers now: they take about half a second to import, which a
@@ -120,23 +119,20 @@ class SqliteColumnReader:
         return columns
 
     def close(self) -> None:
+        """Stop the idle helpers. Like a disposed SQLAlchemy engine, the reader still
+        works afterwards, on new helpers; a helper busy now is kept when it is done, and
+        exits with this process (its input closes)."""
         with self._lock:
-            self._closed = True
             idle, self._idle = self._idle, []
         for helper in idle:
             helper.stop()
 
     def _take(self) -> _Helper:
         with self._lock:
-            if self._closed:
-                raise RuntimeError("the store is closed")
             if self._idle:
                 return self._idle.pop()
         return _Helper()
 
     def _give_back(self, helper: _Helper) -> None:
         with self._lock:
-            if not self._closed:
-                self._idle.append(helper)
-                return
-        helper.stop()
+            self._idle.append(helper)
