@@ -32,6 +32,7 @@ from heron.services.artifact_previews import MAX_PREVIEW_ROWS
 from heron.services.downsample import DownsampleCache, minmax_indices
 from heron.services.tracking import MAX_STATS_EXPERIMENTS
 from heron.store import SqlTrackingStore
+from heron.store.sqlite_columns import SqliteColumnReader
 
 API = "/api/v1"
 
@@ -155,6 +156,20 @@ def test_downsampling_goes_on_after_a_reader_process_is_killed(tmp_path: Path) -
         assert again == [full[i] for i in chosen]
         assert again[-1].value == 9.0
     finally:
+        store.close()
+
+
+def test_column_reader_reports_a_failed_statement_and_goes_on(tmp_path: Path) -> None:
+    store = SqlTrackingStore(f"sqlite:///{tmp_path / 'heron.db'}")
+    reader = SqliteColumnReader(str(tmp_path / "heron.db"))
+    try:
+        with pytest.raises(RuntimeError, match="no such table: nowhere"):
+            reader.read("SELECT x FROM nowhere", ())
+        number, text = reader.read("SELECT count(*), ? FROM runs", ("a",))
+        assert number.tolist() == [0]
+        assert text.tolist() == ["a"]
+    finally:
+        reader.close()
         store.close()
 
 

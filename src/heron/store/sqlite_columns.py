@@ -70,12 +70,17 @@ class _Helper:
         return answer
 
     def stop(self) -> None:
-        # It only reads, through a read-only connection: nothing to finish first.
-        self.process.kill()
-        self.process.wait()
-        for stream in (self._requests, self._answers):
-            with contextlib.suppress(OSError):
-                stream.close()
+        # Closing its input ends it (and lets a coverage run write its data); it only
+        # reads, so one that does not end at once is killed.
+        with contextlib.suppress(OSError):
+            self._requests.close()
+        try:
+            self.process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        with contextlib.suppress(OSError):
+            self._answers.close()
 
 
 class SqliteColumnReader:
