@@ -77,6 +77,11 @@ def main() -> None:  # pragma: no cover
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     requests = sys.stdin.buffer
+    # Imported before the first request, not on it: a server starts its helpers with the
+    # app, so that its first chart does not wait for pyarrow and the driver to load.
+    import adbc_driver_sqlite.dbapi  # noqa: F401
+    import numpy  # noqa: F401
+
     connections: dict[str, Any] = {}
     while (request := receive(requests)) is not None:
         uri, sql, parameters = request
