@@ -27,7 +27,8 @@ from heron.store.sqlite_columns import SqliteColumnReader
 # Rows per fetchmany: the values become numpy chunks as they arrive, so a series of
 # millions of points never sits in memory as Python objects.
 _CHUNK = 50_000
-# Ids per lookup of the chosen points' rows.
+# Ids per lookup of the chosen points' rows: SQLite caps the bound parameters of a
+# statement (999 in builds before 3.32).
 _IDS_PER_LOOKUP = 500
 
 _SERIES = "SELECT series_id FROM metric_series WHERE run_id = ? AND key = ?"
