@@ -59,6 +59,7 @@ from heron.store.sql_registry_rows import (
     order_clauses,
     request_from_row,
     version_query,
+    written_version,
 )
 from heron.store.sql_search import decode_token, encode_token, query_fingerprint
 
@@ -340,22 +341,8 @@ class SqlRegistryStore(RegistryStore):
             self._touch(conn, model, change.now)
             after = {"source": new.source, "run_id": new.run_id, "status": new.status.value}
             self._audit(conn, change, "version.create", model, version, None, after)
-        # What was just written, not read back: three fewer round trips on PostgreSQL. A
-        # new number has no aliases (numbers are never reused, deleted versions included).
-        return ModelVersion(
-            name=model.name,
-            version=version,
-            source=new.source,
-            run_id=new.run_id,
-            artifact_path=new.artifact_path,
-            status=new.status,
-            created_at=change.now,
-            updated_at=change.now,
-            created_by=change.actor,
-            description=new.description,
-            signature=new.signature,
-            tags=dict(new.tags),
-        )
+        # What was just written, not read back: three fewer round trips on PostgreSQL.
+        return written_version(model.name, version, new, change)
 
     def get_version(self, name: str, version: int) -> ModelVersion:
         def work(conn: Connection) -> ModelVersion:

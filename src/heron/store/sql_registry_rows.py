@@ -34,6 +34,7 @@ from heron.entities.registry import (
 )
 from heron.errors import InvalidArgument
 from heron.search.ast import And, Comparison, Expr, Not, Or, OrderKey
+from heron.store.registry_base import Change, NewVersion
 from heron.store.registry_schema import (
     model_aliases,
     model_version_tags,
@@ -257,6 +258,25 @@ def load_versions(connection: Connection, rows: Sequence[Row[Any]]) -> list[Mode
         )
         for row in rows
     ]
+
+
+def written_version(name: str, version: int, new: NewVersion, change: Change) -> ModelVersion:
+    """Version ``version`` of model ``name`` as ``new`` and ``change`` just wrote it. A new
+    number has no aliases: numbers are never reused, deleted versions included."""
+    return ModelVersion(
+        name=name,
+        version=version,
+        source=new.source,
+        run_id=new.run_id,
+        artifact_path=new.artifact_path,
+        status=new.status,
+        created_at=change.now,
+        updated_at=change.now,
+        created_by=change.actor,
+        description=new.description,
+        signature=new.signature,
+        tags=dict(new.tags),
+    )
 
 
 def request_from_row(row: Row[Any]) -> TransitionRequest:
