@@ -115,7 +115,11 @@ class SqliteColumnReader:
                 # Killed (say by the out-of-memory killer): once more on a new helper.
                 helper.stop()
                 helper = _Helper()
-                answer = helper.ask(request)
+                try:
+                    answer = helper.ask(request)
+                except HelperFailed:
+                    helper.stop()
+                    raise
             self._give_back(helper)
         status, value = answer
         if status != "ok":
